@@ -1,0 +1,50 @@
+# The README's two commands are `make repro` and `make test`; `make` lists the rest.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+CONSTRAINTS := requirements/constraints.txt
+# Stages run `python` and `dvc` from PATH: make it the project's environment.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev params repro test lint dag metrics clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
+	@touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed ## Create .venv and install the package with pinned dependencies
+
+install-dev: $(VENV)/.installed-dev ## install, plus the test and lint tools
+
+params: install ## Recompose params.yaml from conf/ (as `dvc exp run` does)
+	$(BIN)/python -m reprolab.compose
+
+repro: install params ## Set up and run the pipeline (`dvc repro`) on the default data
+	$(BIN)/dvc repro
+
+test: install-dev ## Set up and run every test, then every pre-commit hook
+	$(BIN)/python -m pytest
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
+
+lint: install-dev ## Run the pre-commit hooks only
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
+
+dag: install ## Show the stage graph
+	$(BIN)/dvc dag
+
+metrics: install ## Show the workspace's metrics next to HEAD's
+	$(BIN)/dvc metrics diff --md
+
+clean: ## Remove the virtual environment (data and DVC cache stay)
+	rm -rf $(VENV)

@@ -1,0 +1,55 @@
+"""Write or check `params.yaml`: the composition of `conf/`, byte for byte as DVC writes it.
+
+`dvc exp run` recomposes params.yaml with `dvc.utils.hydra.compose_and_dump`; we
+call the same function with the same arguments, so `make params` and DVC never
+disagree. `--check` fails (exit 1) when the committed file is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from reprolab.config import CONF_DIR, PARAMS_FILE
+from reprolab.files import write_bytes
+
+
+def compose_to(output: Path, root: Path, overrides: list[str] | None = None) -> None:
+    """Compose `root/conf` with DVC's own code and write the result to `output`."""
+    from dvc.utils.hydra import compose_and_dump
+
+    root = root.resolve()
+    compose_and_dump(output, str(root / CONF_DIR), None, "config", str(root), overrides or [])
+
+
+def composed_text(root: Path, overrides: list[str] | None = None) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / PARAMS_FILE.name
+        compose_to(out, root, overrides)
+        return out.read_text(encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reprolab.compose", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if params.yaml is stale")
+    parser.add_argument("--root", type=Path, default=Path(), help="repository root")
+    args = parser.parse_args(argv)
+    expected = composed_text(args.root)
+    target = args.root / PARAMS_FILE
+    current = target.read_text(encoding="utf-8") if target.exists() else None
+    if args.check:
+        if current != expected:
+            print(f"{target} is not the composition of {args.root / CONF_DIR}/: run `make params`",
+                  file=sys.stderr)
+            return 1
+        return 0
+    if current != expected:
+        write_bytes(target, expected.encode("utf-8"))
+        print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

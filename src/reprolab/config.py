@@ -1,0 +1,65 @@
+"""The one loader of params and the one place for paths.
+
+Stages run from the repository root (DVC runs them there), so every path here is
+relative to it. `dvc.yaml` names the same paths; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from reprolab.errors import ReprolabError
+
+PARAMS_FILE = Path("params.yaml")
+CONF_DIR = Path("conf")
+
+
+class Paths:
+    """Inputs and outputs of every stage, named after the stage that writes them."""
+
+    raw = Path("data/raw/dataset.parquet")
+    validation_report = Path("reports/validation.json")
+    train = Path("data/interim/train.parquet")
+    test = Path("data/interim/test.parquet")
+    train_features = Path("data/processed/train_features.parquet")
+    preprocessor = Path("models/preprocessor.skops")
+    model = Path("models/model.skops")
+    metrics = Path("metrics/evaluate.json")
+    confusion = Path("plots/confusion_matrix.json")
+    roc = Path("plots/roc.json")
+    precision_recall = Path("plots/precision_recall.json")
+
+
+_MISSING = object()
+
+
+def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
+    """Read the composed parameters (`params.yaml`)."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReprolabError(
+            f"{path}: file not found; expected the composed config (run `make params`)"
+        ) from None
+    params = yaml.safe_load(text)
+    if not isinstance(params, dict):
+        raise ReprolabError(f"{path}: expected a mapping of sections, found {type(params).__name__}")
+    return params
+
+
+def get(params: dict[str, Any], key: str, default: Any = _MISSING) -> Any:
+    """Look up a dotted key such as `data.target`, naming the key when it is absent."""
+    node: Any = params
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            if default is not _MISSING:
+                return default
+            raise ReprolabError(
+                f"{PARAMS_FILE}: missing key '{key}'; expected it in the composed config "
+                f"(check conf/ and run `make params`)"
+            )
+        node = node[part]
+    return node

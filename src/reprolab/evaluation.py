@@ -1,0 +1,92 @@
+"""Metrics and plot data for a classifier's predictions on the test split."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+from reprolab.errors import ReprolabError
+
+# Rounded so that metrics files diff cleanly; six digits is far below any change
+# that matters and above floating-point noise between BLAS builds.
+DIGITS = 6
+
+
+def _round(value: float) -> float:
+    return round(float(value), DIGITS)
+
+
+def _curve_classes(classes: list[Any]) -> list[int]:
+    """Which probability columns get a one-vs-rest curve: the positive class when binary."""
+    return [1] if len(classes) == 2 else list(range(len(classes)))
+
+
+def classification_metrics(
+    y_true: pd.Series, proba: np.ndarray, classes: list[Any]
+) -> dict[str, Any]:
+    """Headline metrics plus precision/recall/F1 for every class."""
+    present = set(y_true.unique())
+    if len(present) < 2:
+        raise ReprolabError(
+            f"test split: found only class(es) {sorted(map(str, present))}; "
+            "expected at least 2 classes to evaluate"
+        )
+    y_pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    if len(classes) == 2:
+        auc = skm.roc_auc_score(y_true == classes[1], proba[:, 1])
+    else:
+        auc = skm.roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=classes)
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=classes, zero_division=0
+    )
+    per_class = {
+        str(cls): {"precision": _round(p), "recall": _round(r), "f1": _round(f),
+                   "support": int(s)}
+        for cls, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
+    }
+    return {
+        "accuracy": _round(skm.accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": _round(skm.balanced_accuracy_score(y_true, y_pred)),
+        "f1_macro": _round(skm.f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "roc_auc_ovr": _round(auc),
+        "log_loss": _round(skm.log_loss(y_true, proba, labels=classes)),
+        "test_rows": len(y_true),
+        "per_class": per_class,
+    }
+
+
+def confusion_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> list[dict]:
+    """One record per test row: DVC's confusion template counts them."""
+    y_pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    return [{"actual": str(a), "predicted": str(p)} for a, p in zip(y_true, y_pred, strict=True)]
+
+
+def roc_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> list[dict]:
+    """One-vs-rest ROC curve points, one series per class."""
+    records = []
+    for column in _curve_classes(classes):
+        fpr, tpr, _ = skm.roc_curve(y_true == classes[column], proba[:, column])
+        records += [
+            {"class": str(classes[column]), "fpr": _round(x), "tpr": _round(y)}
+            for x, y in zip(fpr, tpr, strict=True)
+        ]
+    return records
+
+
+def precision_recall_records(
+    y_true: pd.Series, proba: np.ndarray, classes: list[Any]
+) -> list[dict]:
+    """One-vs-rest precision-recall curve points, one series per class."""
+    records = []
+    for column in _curve_classes(classes):
+        precision, recall, _ = skm.precision_recall_curve(
+            y_true == classes[column], proba[:, column], drop_intermediate=True
+        )
+        records += [
+            {"class": str(classes[column]), "recall": _round(r), "precision": _round(p)}
+            for p, r in zip(precision, recall, strict=True)
+        ]
+    return records

@@ -1,0 +1,67 @@
+"""Reading and writing stage inputs and outputs.
+
+Every output is written to a temporary file in the destination directory, synced
+and renamed over the target, so a stage that fails or is killed never leaves a
+half-written file behind and the previous output stays intact until then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reprolab.errors import ReprolabError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger("reprolab")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; move it into place only on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        yield tmp
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write JSON with sorted keys and a trailing newline: stable bytes for git diffs."""
+    text = json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    write_bytes(path, text.encode("utf-8"))
+    log.info("wrote %s", path)
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    if not path.exists():
+        raise ReprolabError(
+            f"{path}: file not found; expected the output of an earlier stage (run `dvc repro`)"
+        )
+    frame = pd.read_parquet(path, engine="pyarrow")
+    log.info("read %s (%d rows, %d columns)", path, len(frame), frame.shape[1])
+    return frame
+
+
+def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, engine="pyarrow", index=False)
+    log.info("wrote %s (%d rows, %d columns)", path, len(frame), frame.shape[1])

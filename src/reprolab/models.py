@@ -1,0 +1,35 @@
+"""The estimator, built from the `model` config group, and the inference pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.pipeline import Pipeline
+
+from reprolab.errors import ReprolabError
+
+
+def build_estimator(model: dict[str, Any]) -> BaseEstimator:
+    """Instantiate the estimator that `model._target_` names, with the other keys as arguments."""
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+
+    target = model.get("_target_")
+    if not target:
+        raise ReprolabError("model._target_: missing; expected the import path of an estimator")
+    try:
+        estimator = instantiate(model)
+    except InstantiationException as error:
+        reason = str(error).splitlines()[0]
+        raise ReprolabError(f"model._target_: cannot instantiate {target!r}: {reason}") from None
+    if not (is_classifier(estimator) and hasattr(estimator, "predict_proba")):
+        raise ReprolabError(
+            f"model._target_: {target!r} is not a scikit-learn classifier with predict_proba"
+        )
+    return estimator
+
+
+def build_inference_pipeline(preprocessor: Any, estimator: BaseEstimator) -> Pipeline:
+    """Join the fitted preprocessor and fitted estimator into the one artifact we ship."""
+    return Pipeline([("preprocess", preprocessor), ("model", estimator)])

@@ -1,0 +1,147 @@
+"""Saving and loading models with skops: byte-stable files and an explicit type allowlist.
+
+skops names the arrays inside its zip after `id()` of the objects and stamps the
+current time on every member, so two dumps of the same model differ. We renumber
+the ids in order of appearance and fix the timestamps, so the same model always
+gives the same bytes (and DVC the same hash).
+
+Loading never trusts skops' defaults alone: every type the file asks for must be
+in TRUSTED_TYPES below, or the file is refused before anything is constructed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from reprolab.errors import ReprolabError
+from reprolab.files import log, write_bytes
+
+# Everything the preprocessors and the models of conf/model/ are made of, for binary and
+# multiclass targets. A new model family adds its types here (a test tells which).
+TRUSTED_TYPES: tuple[str, ...] = (
+    "builtins.dict",
+    "builtins.list",
+    "builtins.slice",
+    "builtins.str",
+    "builtins.tuple",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "numpy.random._generator.Generator",
+    "numpy.uint64",
+    "sklearn._loss._loss.CyHalfBinomialLoss",
+    "sklearn._loss._loss.CyHalfMultinomialLoss",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.ensemble._forest.RandomForestClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.preprocessing._label.LabelEncoder",
+    "sklearn.tree._classes.DecisionTreeClassifier",
+    "sklearn.tree._tree.Tree",
+)
+
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_ID_NAME = re.compile(r"^(\d+)(\.\w+)$")
+
+
+def _renumber(node: Any, ids: dict[int, int]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "__id__" and isinstance(value, int):
+                out[key] = ids.setdefault(value, len(ids) + 1)
+            elif key == "file" and isinstance(value, str) and _ID_NAME.match(value):
+                number, suffix = _ID_NAME.match(value).groups()
+                out[key] = f"{ids.setdefault(int(number), len(ids) + 1)}{suffix}"
+            else:
+                out[key] = _renumber(value, ids)
+        return out
+    if isinstance(node, list):
+        return [_renumber(value, ids) for value in node]
+    return node
+
+
+def canonical_skops(data: bytes) -> bytes:
+    """Rewrite a skops dump so that it depends only on the object, not the process."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        schema = json.loads(source.read("schema.json"))
+        ids: dict[int, int] = {}
+        schema = _renumber(schema, ids)
+        members = {"schema.json": json.dumps(schema, indent=2).encode("utf-8")}
+        for name in source.namelist():
+            match = _ID_NAME.match(name)
+            if match:
+                number, suffix = match.groups()
+                members[f"{ids[int(number)]}{suffix}"] = source.read(name)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, members[name])
+    return buffer.getvalue()
+
+
+def save_model(path: Path, obj: Any) -> None:
+    import skops.io as sio
+
+    data = canonical_skops(sio.dumps(obj))
+    write_bytes(path, data)
+    log.info("wrote %s (%s, %d bytes)", path, type(obj).__name__, len(data))
+
+
+def types_in_file(data: bytes) -> set[str]:
+    """Every `module.Class` a skops file asks to construct."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__module__" in node and "__class__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def load_model(path: Path) -> Any:
+    """Load a skops file, refusing it if it asks for any type outside TRUSTED_TYPES."""
+    import skops.io as sio
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ReprolabError(
+            f"{path}: file not found; expected a model saved by the pipeline (run `dvc repro`)"
+        ) from None
+    try:
+        untrusted = sorted(types_in_file(data) - set(TRUSTED_TYPES))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError):
+        raise ReprolabError(f"{path}: not a skops model file (expected a zip with schema.json)") from None
+    if untrusted:
+        raise ReprolabError(
+            f"{path}: refusing to load untrusted type(s) {untrusted}; expected only the types in "
+            "reprolab.persistence.TRUSTED_TYPES"
+        )
+    return sio.loads(data, trusted=list(TRUSTED_TYPES))

@@ -1,0 +1,117 @@
+"""The data contract: a pandera schema built from the data config, and its report.
+
+Every check runs (pandera's lazy mode), so one run lists every violation: which
+column, which check and how many rows fail.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from reprolab.errors import ReprolabError
+
+
+def _as_number(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce")
+
+
+def _numeric_checks(column: str, ranges: dict[str, list[float]]) -> list[pa.Check]:
+    checks = [
+        pa.Check(lambda s: _as_number(s).notna() | s.isna(), name="is_number"),
+        pa.Check(lambda s: ~np.isinf(_as_number(s).astype("float64")), name="is_finite"),
+    ]
+    if column in ranges:
+        low, high = ranges[column]
+        checks.append(
+            pa.Check(
+                lambda s: _as_number(s).between(low, high) | s.isna(),
+                name=f"in_range[{low}, {high}]",
+            )
+        )
+    return checks
+
+
+def build_schema(data: dict[str, Any]) -> pa.DataFrameSchema:
+    """Build the schema that the `data` config section declares."""
+    contract = data.get("schema") or {}
+    ranges = contract.get("ranges") or {}
+    categories = contract.get("categories") or {}
+    required = set(contract.get("required") or [])
+    target = data["target"]
+
+    columns: dict[str, pa.Column] = {}
+    target_checks = [pa.Check.isin(contract["classes"])] if contract.get("classes") else []
+    columns[target] = pa.Column(nullable=False, checks=target_checks)
+    numeric = list(data.get("numeric") or [])
+    if data.get("time_column"):
+        numeric.append(data["time_column"])
+        required.add(data["time_column"])
+    for column in numeric:
+        columns[column] = pa.Column(
+            nullable=column not in required, checks=_numeric_checks(column, ranges)
+        )
+    for column in data.get("categorical") or []:
+        checks = [pa.Check.isin(categories[column])] if column in categories else []
+        columns[column] = pa.Column(nullable=column not in required, checks=checks)
+    if data.get("id_column"):
+        columns[data["id_column"]] = pa.Column(nullable=False, unique=True)
+
+    min_rows = int(contract.get("min_rows", 1))
+    frame_checks = [pa.Check(lambda df: len(df) >= min_rows, name=f"min_rows[{min_rows}]")]
+    return pa.DataFrameSchema(columns, checks=frame_checks)
+
+
+def summarise_failures(failure_cases: pd.DataFrame) -> list[dict[str, Any]]:
+    """Collapse pandera's one-row-per-failure table to one entry per (column, check)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    examples: dict[tuple[str, str], list[str]] = {}
+    for case in failure_cases.to_dict("records"):
+        column = case["column"]
+        if case["check"] == "column_in_dataframe":
+            column = case["failure_case"]
+        key = (str(column) if column is not None else "<table>", str(case["check"]))
+        counts[key] += 1
+        seen = examples.setdefault(key, [])
+        if len(seen) < 3 and case["check"] != "column_in_dataframe":
+            seen.append(repr(case["failure_case"]))
+    return [
+        {"column": column, "check": check, "failing": counts[column, check],
+         "examples": examples[column, check]}
+        for column, check in sorted(counts)
+    ]
+
+
+def validate_frame(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any]:
+    """Check `frame` against the declared schema; return a report of what was found."""
+    failures: list[dict[str, Any]] = []
+    try:
+        build_schema(data).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        failures = summarise_failures(errors.failure_cases)
+    return {
+        "passed": not failures,
+        "rows": len(frame),
+        "columns": frame.shape[1],
+        "missing_values": {col: int(n) for col, n in frame.isna().sum().items() if n},
+        "failures": failures,
+    }
+
+
+def describe_failures(source: str, report: dict[str, Any]) -> str:
+    """The user-facing message for a failed validation report."""
+    lines = [f"{source}: {len(report['failures'])} schema check(s) failed:"]
+    for failure in report["failures"]:
+        where = f"column '{failure['column']}'"
+        examples = f" (e.g. {', '.join(failure['examples'])})" if failure["examples"] else ""
+        lines.append(f"  - {where}, check {failure['check']}: {failure['failing']} failing{examples}")
+    return "\n".join(lines)
+
+
+def require_valid(source: str, report: dict[str, Any]) -> None:
+    if not report["passed"]:
+        raise ReprolabError(describe_failures(source, report))

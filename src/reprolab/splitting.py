@@ -1,0 +1,67 @@
+"""Train/test splits: stratified random, or out-of-time by a time column."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from reprolab.errors import ReprolabError
+
+
+def split_stratified(
+    frame: pd.DataFrame, target: str, test_size: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Random split that keeps each class's share of rows in both parts."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < test_size < 1.0:
+        raise ReprolabError(f"split.test_size: found {test_size}; expected a fraction in (0, 1)")
+    counts = frame[target].value_counts()
+    too_small = counts[counts < 2]
+    if not too_small.empty:
+        raise ReprolabError(
+            f"column '{target}': class(es) {sorted(map(str, too_small.index))} have fewer than "
+            "2 rows; a stratified split needs at least 2 rows per class"
+        )
+    try:
+        train, test = train_test_split(
+            frame, test_size=test_size, stratify=frame[target], random_state=seed
+        )
+    except ValueError as error:
+        raise ReprolabError(f"column '{target}': cannot stratify the split: {error}") from None
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def split_by_time(
+    frame: pd.DataFrame, time_column: str, test_from: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows at or after `test_from` form the test set; the rest train the model."""
+    if time_column not in frame.columns:
+        raise ReprolabError(f"data.time_column: column '{time_column}' not found in the data")
+    is_test = frame[time_column] >= test_from
+    train, test = frame[~is_test], frame[is_test]
+    if train.empty or test.empty:
+        low, high = frame[time_column].min(), frame[time_column].max()
+        raise ReprolabError(
+            f"split.test_from: {test_from!r} leaves an empty "
+            f"{'train' if train.empty else 'test'} set; expected a value inside the range of "
+            f"column '{time_column}' ({low!r} to {high!r}), above its minimum"
+        )
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def split_dataset(
+    frame: pd.DataFrame, data: dict[str, Any], split: dict[str, Any], seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split as the `split` config section says."""
+    method = split.get("method")
+    if method == "stratified":
+        return split_stratified(frame, data["target"], float(split["test_size"]), seed)
+    if method == "time":
+        if not data.get("time_column"):
+            raise ReprolabError(
+                "data.time_column: not set; split.method=time needs the data config to name one"
+            )
+        return split_by_time(frame, data["time_column"], split["test_from"])
+    raise ReprolabError(f"split.method: unknown method {method!r}; expected 'stratified' or 'time'")

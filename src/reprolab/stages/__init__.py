@@ -1,0 +1,1 @@
+"""One thin command-line module per DVC stage; each is named after its stage."""

@@ -1,0 +1,20 @@
+"""split: divide the validated data into train and test sets (split.method), seeded."""
+
+from reprolab.stages.shell import run_stage
+
+
+def split() -> str:
+    from reprolab.config import Paths, get, load_params
+    from reprolab.files import read_parquet, write_parquet
+    from reprolab.splitting import split_dataset
+
+    params = load_params()
+    frame = read_parquet(Paths.raw)
+    train, test = split_dataset(frame, get(params, "data"), get(params, "split"), get(params, "seed"))
+    write_parquet(Paths.train, train)
+    write_parquet(Paths.test, test)
+    return f"{len(train)} train rows, {len(test)} test rows ({get(params, 'split.method')})"
+
+
+if __name__ == "__main__":
+    run_stage("split", __doc__, split)

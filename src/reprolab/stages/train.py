@@ -1,0 +1,32 @@
+"""train: fit the configured model (conf/model) and save the whole inference pipeline."""
+
+from reprolab.stages.shell import run_stage
+
+
+def train() -> str:
+    from reprolab.config import Paths, get, load_params
+    from reprolab.errors import ReprolabError
+    from reprolab.files import log, read_parquet
+    from reprolab.models import build_estimator, build_inference_pipeline
+    from reprolab.persistence import load_model, save_model
+
+    params = load_params()
+    target = get(params, "data.target")
+    features = read_parquet(Paths.train_features)
+    preprocessor = load_model(Paths.preprocessor)
+    expected = list(preprocessor.get_feature_names_out())
+    found = [c for c in features.columns if c != target]
+    if found != expected:
+        raise ReprolabError(
+            f"{Paths.train_features}: feature columns do not match {Paths.preprocessor}; "
+            "expected both from the same featurize run (run `dvc repro`)"
+        )
+    estimator = build_estimator(get(params, "model"))
+    log.info("fitting %s on %d rows x %d features", type(estimator).__name__, *features[found].shape)
+    estimator.fit(features[found].to_numpy(dtype="float64"), features[target].to_numpy())
+    save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
+    return f"trained {type(estimator).__name__}"
+
+
+if __name__ == "__main__":
+    run_stage("train", __doc__, train)
