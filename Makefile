@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro test lint dag metrics clean
+.PHONY: help install install-dev params repro test lint dag metrics bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,9 @@ dag: install ## Show the stage graph
 
 metrics: install ## Show the workspace's metrics next to HEAD's
 	$(BIN)/dvc metrics diff --md
+
+bench: install ## Benchmark DVC overhead and stage start-up (prints a table)
+	$(BIN)/python bench/pipeline_overhead.py
 
 clean: ## Remove the virtual environment (data and DVC cache stay)
 	rm -rf $(VENV)

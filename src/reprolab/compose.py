@@ -41,8 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     current = target.read_text(encoding="utf-8") if target.exists() else None
     if args.check:
         if current != expected:
-            print(f"{target} is not the composition of {args.root / CONF_DIR}/: run `make params`",
-                  file=sys.stderr)
+            print(
+                f"{target} is not the composition of {args.root / CONF_DIR}/: run `make params`",
+                file=sys.stderr,
+            )
             return 1
         return 0
     if current != expected:

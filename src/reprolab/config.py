@@ -46,7 +46,9 @@ def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
         ) from None
     params = yaml.safe_load(text)
     if not isinstance(params, dict):
-        raise ReprolabError(f"{path}: expected a mapping of sections, found {type(params).__name__}")
+        raise ReprolabError(
+            f"{path}: expected a mapping of sections, found {type(params).__name__}"
+        )
     return params
 
 

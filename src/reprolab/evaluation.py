@@ -24,6 +24,11 @@ def _curve_classes(classes: list[Any]) -> list[int]:
     return [1] if len(classes) == 2 else list(range(len(classes)))
 
 
+def predicted_labels(proba: np.ndarray, classes: list[Any]) -> np.ndarray:
+    """The most probable class of each row, as `predict` would return it."""
+    return np.asarray(classes)[proba.argmax(axis=1)]
+
+
 def classification_metrics(
     y_true: pd.Series, proba: np.ndarray, classes: list[Any]
 ) -> dict[str, Any]:
@@ -34,7 +39,7 @@ def classification_metrics(
             f"test split: found only class(es) {sorted(map(str, present))}; "
             "expected at least 2 classes to evaluate"
         )
-    y_pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    y_pred = predicted_labels(proba, classes)
     if len(classes) == 2:
         auc = skm.roc_auc_score(y_true == classes[1], proba[:, 1])
     else:
@@ -43,8 +48,7 @@ def classification_metrics(
         y_true, y_pred, labels=classes, zero_division=0
     )
     per_class = {
-        str(cls): {"precision": _round(p), "recall": _round(r), "f1": _round(f),
-                   "support": int(s)}
+        str(cls): {"precision": _round(p), "recall": _round(r), "f1": _round(f), "support": int(s)}
         for cls, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
     }
     return {
@@ -60,7 +64,7 @@ def classification_metrics(
 
 def confusion_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> list[dict]:
     """One record per test row: DVC's confusion template counts them."""
-    y_pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    y_pred = predicted_labels(proba, classes)
     return [{"actual": str(a), "predicted": str(p)} for a, p in zip(y_true, y_pred, strict=True)]
 
 

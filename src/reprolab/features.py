@@ -30,8 +30,12 @@ def build_preprocessor(
     """An unfitted ColumnTransformer for the given feature columns."""
     num_cfg, cat_cfg = features["numeric"], features["categorical"]
     num_steps: list[tuple[str, Any]] = [
-        ("impute", SimpleImputer(strategy=_choice(num_cfg["imputer"], NUMERIC_IMPUTERS,
-                                                  "features.numeric.imputer"))),
+        (
+            "impute",
+            SimpleImputer(
+                strategy=_choice(num_cfg["imputer"], NUMERIC_IMPUTERS, "features.numeric.imputer")
+            ),
+        ),
     ]
     if _choice(num_cfg["scaler"], SCALERS, "features.numeric.scaler") == "standard":
         num_steps.append(("scale", StandardScaler()))
@@ -41,11 +45,14 @@ def build_preprocessor(
     cat_steps = [
         ("impute", SimpleImputer(strategy=strategy, fill_value="missing")),
         # Categories never seen in training encode as all zeros instead of failing.
-        ("onehot", OneHotEncoder(
-            handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
-            min_frequency=min_frequency,
-            sparse_output=False,
-        )),
+        (
+            "onehot",
+            OneHotEncoder(
+                handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
+                min_frequency=min_frequency,
+                sparse_output=False,
+            ),
+        ),
     ]
     transformers = []
     if numeric:

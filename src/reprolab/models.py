@@ -21,7 +21,9 @@ def build_estimator(model: dict[str, Any]) -> BaseEstimator:
     try:
         estimator = instantiate(model)
     except InstantiationException as error:
-        reason = str(error).splitlines()[0]
+        # Hydra wraps the real cause (TypeError, ImportError) in a multi-line message.
+        cause = error.__cause__ or error
+        reason = " ".join(line.strip() for line in str(cause).splitlines())
         raise ReprolabError(f"model._target_: cannot instantiate {target!r}: {reason}") from None
     if not (is_classifier(estimator) and hasattr(estimator, "predict_proba")):
         raise ReprolabError(

@@ -138,7 +138,9 @@ def load_model(path: Path) -> Any:
     try:
         untrusted = sorted(types_in_file(data) - set(TRUSTED_TYPES))
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError):
-        raise ReprolabError(f"{path}: not a skops model file (expected a zip with schema.json)") from None
+        raise ReprolabError(
+            f"{path}: not a skops model file (expected a zip with schema.json)"
+        ) from None
     if untrusted:
         raise ReprolabError(
             f"{path}: refusing to load untrusted type(s) {untrusted}; expected only the types in "

@@ -80,8 +80,12 @@ def summarise_failures(failure_cases: pd.DataFrame) -> list[dict[str, Any]]:
         if len(seen) < 3 and case["check"] != "column_in_dataframe":
             seen.append(repr(case["failure_case"]))
     return [
-        {"column": column, "check": check, "failing": counts[column, check],
-         "examples": examples[column, check]}
+        {
+            "column": column,
+            "check": check,
+            "failing": counts[column, check],
+            "examples": examples[column, check],
+        }
         for column, check in sorted(counts)
     ]
 
@@ -108,7 +112,9 @@ def describe_failures(source: str, report: dict[str, Any]) -> str:
     for failure in report["failures"]:
         where = f"column '{failure['column']}'"
         examples = f" (e.g. {', '.join(failure['examples'])})" if failure["examples"] else ""
-        lines.append(f"  - {where}, check {failure['check']}: {failure['failing']} failing{examples}")
+        lines.append(
+            f"  - {where}, check {failure['check']}: {failure['failing']} failing{examples}"
+        )
     return "\n".join(lines)
 
 

@@ -10,7 +10,9 @@ def split() -> str:
 
     params = load_params()
     frame = read_parquet(Paths.raw)
-    train, test = split_dataset(frame, get(params, "data"), get(params, "split"), get(params, "seed"))
+    train, test = split_dataset(
+        frame, get(params, "data"), get(params, "split"), get(params, "seed")
+    )
     write_parquet(Paths.train, train)
     write_parquet(Paths.test, test)
     return f"{len(train)} train rows, {len(test)} test rows ({get(params, 'split.method')})"

@@ -22,7 +22,9 @@ def train() -> str:
             "expected both from the same featurize run (run `dvc repro`)"
         )
     estimator = build_estimator(get(params, "model"))
-    log.info("fitting %s on %d rows x %d features", type(estimator).__name__, *features[found].shape)
+    log.info(
+        "fitting %s on %d rows x %d features", type(estimator).__name__, *features[found].shape
+    )
     estimator.fit(features[found].to_numpy(dtype="float64"), features[target].to_numpy())
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
     return f"trained {type(estimator).__name__}"

@@ -1,0 +1,94 @@
+"""dvc.yaml says exactly what each stage reads and writes."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reprolab.config import Paths, get
+
+ROOT = Path(__file__).resolve().parents[2]
+PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
+STAGES = list(PIPELINE["stages"])
+
+
+def _outs(stage: dict) -> set[str]:
+    paths = set()
+    for section in ("outs", "metrics", "plots"):
+        for entry in stage.get(section, []):
+            paths |= set(entry) if isinstance(entry, dict) else {entry}
+    return paths
+
+
+def _module_file(module: str) -> Path:
+    path = ROOT / "src" / Path(*module.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def _reprolab_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("reprolab"):
+            found.add(node.module)
+            found |= {
+                f"{node.module}.{alias.name}"
+                for alias in node.names
+                if _module_file(f"{node.module}.{alias.name}").exists()
+            }
+    return found
+
+
+def _code_closure(module: str) -> set[str]:
+    """Every project source file a stage module runs, following its imports."""
+    seen: set[Path] = set()
+    todo = [_module_file(module)]
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.exists():
+            continue
+        seen.add(path)
+        todo += [_module_file(m) for m in _reprolab_imports(path)]
+    return {str(p.relative_to(ROOT)) for p in seen if p.name != "__init__.py"}
+
+
+def test_stage_order_is_the_pipeline():
+    assert STAGES == ["ingest", "validate", "split", "featurize", "train", "evaluate"]
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_stage_runs_its_own_module(name):
+    assert PIPELINE["stages"][name]["cmd"] == f"PYTHONPATH=src python -m reprolab.stages.{name}"
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_code_deps_are_exactly_the_code_the_stage_runs(name):
+    deps = {d for d in PIPELINE["stages"][name]["deps"] if d.startswith("src/")}
+    assert deps == _code_closure(f"reprolab.stages.{name}")
+
+
+def test_outputs_are_the_paths_the_code_writes():
+    declared = set().union(*(_outs(stage) for stage in PIPELINE["stages"].values()))
+    in_code = {str(value) for key, value in vars(Paths).items() if not key.startswith("_")}
+    assert declared == in_code
+
+
+def test_metrics_and_plot_data_are_tracked_by_git_not_the_cache():
+    evaluate = PIPELINE["stages"]["evaluate"]
+    entries = evaluate["metrics"] + evaluate["outs"]
+    assert all(next(iter(e.values())) == {"cache": False} for e in entries)
+    plotted = {next(iter(p)) for p in PIPELINE["plots"]}
+    assert plotted == {str(Paths.confusion), str(Paths.roc), str(Paths.precision_recall)}
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_params_keys_exist(name, params):
+    for key in PIPELINE["stages"][name].get("params", []):
+        get(params, key)
+
+
+def test_model_change_touches_only_train_and_evaluate():
+    reading_model = [n for n in STAGES if "model" in PIPELINE["stages"][n].get("params", [])]
+    assert reading_model == ["train"]

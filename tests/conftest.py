@@ -1,0 +1,59 @@
+"""Shared fixtures: the repository root, the composed default config, small frames."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def _params() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def params(_params: dict[str, Any]) -> dict[str, Any]:
+    """The committed composition of conf/, safe to modify in a test."""
+    return copy.deepcopy(_params)
+
+
+@pytest.fixture
+def data_cfg(params: dict[str, Any]) -> dict[str, Any]:
+    return params["data"]
+
+
+@pytest.fixture
+def penguins() -> pd.DataFrame:
+    """A small penguins-shaped frame with missing values, as `ingest` writes it."""
+    rng = np.random.default_rng(0)
+    n = 60
+    species = np.array(["Adelie", "Chinstrap", "Gentoo"])[np.arange(n) % 3]
+    offset = (np.arange(n) % 3) * 5.0
+    frame = pd.DataFrame(
+        {
+            "species": species,
+            "island": np.array(["Biscoe", "Dream", "Torgersen"])[rng.integers(0, 3, n)],
+            "bill_length_mm": 40.0 + offset + rng.normal(0, 1, n),
+            "bill_depth_mm": 18.0 - offset / 5 + rng.normal(0, 0.5, n),
+            "flipper_length_mm": 190.0 + 2 * offset + rng.normal(0, 2, n),
+            "body_mass_g": 3500.0 + 100 * offset + rng.normal(0, 50, n),
+            "sex": np.array(["female", "male"])[np.arange(n) % 2],
+            "year": 2007 + np.arange(n) % 3,
+        }
+    )
+    frame.loc[[1, 7], "bill_length_mm"] = np.nan
+    frame.loc[[2, 9], "sex"] = np.nan
+    return frame.astype({"species": "str", "island": "str", "sex": "str"})

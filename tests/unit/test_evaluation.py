@@ -1,0 +1,64 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from reprolab import evaluation
+from reprolab.errors import ReprolabError
+
+CLASSES = ["a", "b", "c"]
+
+
+def _proba(predicted: list[str], confidence: float = 0.8) -> np.ndarray:
+    rest = (1 - confidence) / 2
+    out = np.full((len(predicted), 3), rest)
+    for row, label in enumerate(predicted):
+        out[row, CLASSES.index(label)] = confidence
+    return out
+
+
+def test_metrics_match_hand_counts():
+    y = pd.Series(["a", "a", "b", "b", "c", "c"])
+    proba = _proba(["a", "b", "b", "b", "c", "a"])
+    m = evaluation.classification_metrics(y, proba, CLASSES)
+    assert m["accuracy"] == pytest.approx(4 / 6, abs=1e-6)
+    assert m["balanced_accuracy"] == pytest.approx((0.5 + 1 + 0.5) / 3, abs=1e-6)
+    assert m["per_class"]["b"] == {
+        "precision": pytest.approx(2 / 3, abs=1e-6),
+        "recall": 1.0,
+        "f1": pytest.approx(0.8, abs=1e-6),
+        "support": 2,
+    }
+    assert m["log_loss"] == pytest.approx(-np.log(0.8) * 4 / 6 - np.log(0.1) * 2 / 6, abs=1e-6)
+    assert m["test_rows"] == 6
+    assert 0.5 < m["roc_auc_ovr"] < 1
+
+
+def test_perfect_predictions_score_one():
+    y = pd.Series(CLASSES * 3)
+    m = evaluation.classification_metrics(y, _proba(list(y), 0.9), CLASSES)
+    assert m["accuracy"] == m["f1_macro"] == m["roc_auc_ovr"] == 1.0
+
+
+def test_single_class_test_split_is_refused():
+    with pytest.raises(ReprolabError, match=r"only class\(es\) \['a'\]"):
+        evaluation.classification_metrics(pd.Series(["a", "a"]), _proba(["a", "a"]), CLASSES)
+
+
+def test_curves_have_one_series_per_class_and_end_at_corners():
+    y = pd.Series(["a", "a", "b", "b", "c", "c"])
+    proba = _proba(["a", "b", "b", "b", "c", "a"])
+    roc = pd.DataFrame(evaluation.roc_records(y, proba, CLASSES))
+    assert sorted(roc["class"].unique()) == CLASSES
+    assert (roc.groupby("class")["tpr"].max() == 1.0).all()
+    pr = pd.DataFrame(evaluation.precision_recall_records(y, proba, CLASSES))
+    assert set(pr.columns) == {"class", "precision", "recall"}
+    confusion = evaluation.confusion_records(y, proba, CLASSES)
+    assert confusion[1] == {"actual": "a", "predicted": "b"}
+
+
+def test_binary_curves_follow_the_positive_class_only():
+    y = pd.Series([0, 1, 0, 1])
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    roc = evaluation.roc_records(y, proba, [0, 1])
+    assert {r["class"] for r in roc} == {"1"}
+    assert evaluation.classification_metrics(y, proba, [0, 1])["roc_auc_ovr"] == 1.0

@@ -1,0 +1,62 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from reprolab.errors import ReprolabError
+from reprolab.features import (
+    build_preprocessor,
+    feature_columns,
+    require_columns,
+    transform_to_frame,
+)
+
+
+def _fitted(frame, data_cfg, features):
+    pre = build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], features)
+    return pre.fit(frame[feature_columns(data_cfg)])
+
+
+def test_features_are_named_scaled_and_complete(penguins, data_cfg, params):
+    pre = _fitted(penguins, data_cfg, params["features"])
+    out = transform_to_frame(pre, penguins)
+    assert list(out.columns[:4]) == [f"num__{c}" for c in data_cfg["numeric"]]
+    assert "cat__island_Dream" in out.columns
+    assert not out.isna().any().any()
+    assert np.allclose(out[[f"num__{c}" for c in data_cfg["numeric"]]].mean(), 0, atol=1e-9)
+
+
+def test_imputation_uses_training_statistics_only(penguins, data_cfg, params):
+    params["features"]["numeric"]["scaler"] = "none"
+    train = penguins.iloc[:30]
+    pre = _fitted(train, data_cfg, params["features"])
+    row = penguins.iloc[[1]].copy()  # bill_length_mm is missing here
+    out = transform_to_frame(pre, row)
+    assert out.loc[0, "num__bill_length_mm"] == pytest.approx(train["bill_length_mm"].median())
+
+
+def test_unknown_category_encodes_as_zeros(penguins, data_cfg, params):
+    pre = _fitted(penguins, data_cfg, params["features"])
+    row = penguins.iloc[[0]].copy()
+    row["island"] = "Atlantis"
+    out = transform_to_frame(pre, row)
+    island = [c for c in out.columns if c.startswith("cat__island_")]
+    assert out.loc[0, island].sum() == 0
+
+
+def test_rare_categories_grouped_when_min_frequency_set(penguins, data_cfg, params):
+    frame = penguins.copy()
+    frame.loc[0, "island"] = "Rare"
+    params["features"]["categorical"]["min_frequency"] = 3
+    out = transform_to_frame(_fitted(frame, data_cfg, params["features"]), frame)
+    assert "cat__island_infrequent_sklearn" in out.columns
+
+
+def test_unknown_option_names_the_key(data_cfg, params):
+    params["features"]["numeric"]["imputer"] = "mode"
+    with pytest.raises(ReprolabError, match=r"features.numeric.imputer: found 'mode'"):
+        build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], params["features"])
+
+
+def test_missing_columns_are_named_with_their_file():
+    with pytest.raises(ReprolabError, match=r"train.parquet: column\(s\) \['sex'\] not found"):
+        require_columns(pd.DataFrame({"a": [1]}), ["a", "sex"], "train.parquet")

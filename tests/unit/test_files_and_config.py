@@ -1,0 +1,49 @@
+import json
+
+import pandas as pd
+import pytest
+
+from reprolab.config import get, load_params
+from reprolab.errors import ReprolabError
+from reprolab.files import atomic_path, read_parquet, write_json, write_parquet
+
+
+def test_failed_write_keeps_the_previous_output_and_no_temp_file(tmp_path):
+    target = tmp_path / "out.json"
+    write_json(target, {"version": 1})
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert json.loads(target.read_text()) == {"version": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_json_is_key_sorted_and_newline_terminated(tmp_path):
+    write_json(tmp_path / "m.json", {"b": 1, "a": 2})
+    assert (tmp_path / "m.json").read_text() == '{\n  "a": 2,\n  "b": 1\n}\n'
+
+
+def test_json_refuses_nan(tmp_path):
+    with pytest.raises(ValueError):
+        write_json(tmp_path / "m.json", {"a": float("nan")})
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_parquet_round_trip_and_missing_input(tmp_path):
+    frame = pd.DataFrame({"x": [1.0, 2.0], "s": ["a", None]})
+    write_parquet(tmp_path / "f.parquet", frame)
+    assert read_parquet(tmp_path / "f.parquet").equals(frame)
+    with pytest.raises(ReprolabError, match=r"nope.parquet: file not found.*dvc repro"):
+        read_parquet(tmp_path / "nope.parquet")
+
+
+def test_missing_key_is_named(params):
+    assert get(params, "data.target") == "species"
+    assert get(params, "data.nope", None) is None
+    with pytest.raises(ReprolabError, match=r"missing key 'split.folds'"):
+        get(params, "split.folds")
+
+
+def test_missing_params_file_says_how_to_make_it(tmp_path):
+    with pytest.raises(ReprolabError, match=r"params.yaml: file not found.*make params"):
+        load_params(tmp_path / "params.yaml")

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from reprolab.errors import ReprolabError
+from reprolab.schema import describe_failures, require_valid, validate_frame
+
+
+def test_valid_frame_passes_with_missing_values_reported(penguins, data_cfg):
+    data_cfg["schema"]["min_rows"] = 10
+    report = validate_frame(penguins, data_cfg)
+    assert report["passed"], report["failures"]
+    assert report["rows"] == 60
+    assert report["missing_values"] == {"bill_length_mm": 2, "sex": 2}
+
+
+def test_every_violation_is_collected_with_its_count(penguins, data_cfg):
+    data_cfg["schema"]["min_rows"] = 10
+    bad = penguins.copy()
+    bad.loc[[0, 1, 2], "body_mass_g"] = 99_999.0  # three rows out of range
+    bad.loc[5, "island"] = "Mars"
+    bad.loc[6, "species"] = None
+    bad.loc[8, "flipper_length_mm"] = np.inf
+    bad = bad.drop(columns=["sex"])
+    report = validate_frame(bad, data_cfg)
+    found = {
+        (f["column"], f["check"].split("(")[0].split("[")[0]): f["failing"]
+        for f in report["failures"]
+    }
+    assert not report["passed"]
+    assert found[("body_mass_g", "in_range")] == 3
+    assert found[("island", "isin")] == 1
+    assert found[("species", "not_nullable")] == 1
+    assert found[("flipper_length_mm", "is_finite")] == 1
+    assert ("sex", "column_in_dataframe") in found
+
+
+def test_text_in_a_numeric_column_is_named(penguins, data_cfg):
+    data_cfg["schema"]["min_rows"] = 10
+    bad = penguins.astype({"bill_depth_mm": "object"})
+    bad.loc[3, "bill_depth_mm"] = "eighteen"
+    report = validate_frame(bad, data_cfg)
+    assert {"column": "bill_depth_mm", "check": "is_number"} in [
+        {k: f[k] for k in ("column", "check")} for f in report["failures"]
+    ]
+
+
+def test_too_few_rows_fails_at_table_level(penguins, data_cfg):
+    report = validate_frame(penguins.head(5), data_cfg)
+    assert ("<table>", "min_rows[100]") in [(f["column"], f["check"]) for f in report["failures"]]
+
+
+def test_message_lists_file_column_check_and_count(penguins, data_cfg):
+    data_cfg["schema"]["min_rows"] = 10
+    bad = penguins.copy()
+    bad.loc[[0, 1], "body_mass_g"] = 1.0
+    report = validate_frame(bad, data_cfg)
+    message = describe_failures("data/raw/dataset.parquet", report)
+    assert message.startswith("data/raw/dataset.parquet: 1 schema check(s) failed")
+    assert (
+        "column 'body_mass_g', check in_range[2000.0, 7000.0]: 2 failing (e.g. 1.0, 1.0)" in message
+    )
+    with pytest.raises(ReprolabError, match="body_mass_g"):
+        require_valid("data/raw/dataset.parquet", report)

@@ -1,0 +1,66 @@
+"""The stage shells as DVC runs them: real subprocesses, real files."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from reprolab.config import Paths
+
+STAGES = ["ingest", "validate", "split", "featurize", "train", "evaluate"]
+
+
+def _run(stage, cwd, root, *args):
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    return subprocess.run(
+        [sys.executable, "-m", f"reprolab.stages.{stage}", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_help_describes_the_stage(stage, root, tmp_path):
+    result = _run(stage, tmp_path, root, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"usage: python -m reprolab.stages.{stage}")
+    assert f"{stage}: " in result.stdout
+
+
+def test_invalid_data_fails_with_one_message_and_a_report(root, tmp_path, penguins):
+    shutil.copy(root / "params.yaml", tmp_path / "params.yaml")
+    bad = penguins.copy()
+    bad.loc[[0, 1, 2], "body_mass_g"] = 99_999.0
+    bad.loc[4, "island"] = "Mars"
+    (tmp_path / Paths.raw).parent.mkdir(parents=True)
+    bad.to_parquet(tmp_path / Paths.raw)
+
+    result = _run("validate", tmp_path, root)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "validate: error: data/raw/dataset.parquet: 3 schema check(s) failed:" in result.stderr
+    assert "column 'body_mass_g', check in_range[2000.0, 7000.0]: 3 failing" in result.stderr
+    assert (
+        "column 'island', check isin(['Biscoe', 'Dream', 'Torgersen']): 1 failing" in result.stderr
+    )
+    assert "column '<table>', check min_rows[100]: 1 failing" in result.stderr
+    report = json.loads((tmp_path / Paths.validation_report).read_text())
+    assert report["passed"] is False
+    assert len(report["failures"]) == 3
+
+
+def test_missing_input_names_the_file_and_the_fix(root, tmp_path):
+    shutil.copy(root / "params.yaml", tmp_path / "params.yaml")
+    result = _run("split", tmp_path, root)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "split: error: data/raw/dataset.parquet: file not found; "
+        "expected the output of an earlier stage (run `dvc repro`)"
+    )
