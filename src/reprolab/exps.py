@@ -1,0 +1,50 @@
+"""Print the experiments as a Markdown table ranked by the primary metric.
+
+    python -m reprolab.exps            # what `make exps` runs
+
+Only params that differ between the listed runs are shown, with the key metrics
+from `evaluate.key_metrics` (primary metric first, direction from the config).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+from reprolab.config import get, load_params
+from reprolab.errors import ReprolabError
+from reprolab.experiments import parse_exp_show, to_markdown
+
+
+def exp_show(extra: list[str]) -> list[dict]:
+    result = subprocess.run(
+        ["dvc", "exp", "show", "--json", *extra], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise ReprolabError(f"dvc exp show failed: {result.stderr.strip()}")
+    return json.loads(result.stdout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reprolab.exps", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--all-commits", action="store_true",
+                        help="include experiments of every commit, not only HEAD's")
+    parser.add_argument("--workspace", action="store_true", help="include the workspace row")
+    args = parser.parse_args(argv)
+    try:
+        compare = get(load_params(), "evaluate")
+        rows = parse_exp_show(exp_show(["--all-commits"] if args.all_commits else []))
+        if not args.workspace:
+            rows = [row for row in rows if row.rev != "workspace"]
+        print(to_markdown(rows, compare), end="")
+    except ReprolabError as error:
+        print(f"exps: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

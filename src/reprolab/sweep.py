@@ -1,0 +1,161 @@
+"""Run a named sweep grid from conf/sweeps.yaml as DVC experiments and wait for all of them.
+
+    python -m reprolab.sweep [--grid default] [--mode workspace|queue] [--jobs N]
+
+`workspace` (default) runs the combinations one after another with `dvc exp run` (the fastest
+on a 2-core machine, see README) and restores the workspace's pipeline files
+afterwards; `queue` queues the sweep (`dvc exp run --queue -S ...`) and runs it with
+`dvc queue start -j N`. Either way every experiment is reported, failed ones with
+their error, and the exit code is non-zero if any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from reprolab.config import CONF_DIR
+from reprolab.errors import ReprolabError
+
+GRIDS_FILE = CONF_DIR / "sweeps.yaml"
+# What `dvc exp run` in the workspace rewrites; restored after a workspace sweep.
+PIPELINE_FILES = ("params.yaml", "dvc.lock", "metrics", "plots", "reports")
+
+
+def load_grid(name: str, path: Path = GRIDS_FILE) -> list[str]:
+    import yaml
+
+    grids = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if name not in grids:
+        raise ReprolabError(f"{path}: no grid named {name!r}; expected one of {sorted(grids)}")
+    overrides = grids[name]
+    if not (isinstance(overrides, list) and all(isinstance(o, str) for o in overrides)):
+        raise ReprolabError(f"{path}: grid {name!r} must be a list of override strings")
+    return overrides
+
+
+def expand(overrides: list[str]) -> list[list[str]]:
+    """Every combination of a sweep, with DVC's own expansion of Hydra sweep syntax."""
+    from dvc.utils.hydra import get_hydra_sweeps
+
+    try:
+        sweeps = get_hydra_sweeps({"params.yaml": overrides})
+    except Exception as error:  # Hydra's grammar errors have no common base class
+        raise ReprolabError(f"sweep overrides {overrides}: {error}") from None
+    return [combo["params.yaml"] for combo in sweeps]
+
+
+def untracked_sources(root: Path = Path()) -> list[str]:
+    """Files under src/ or conf/ that git does not track: queued runs would not see them."""
+    result = subprocess.run(
+        ["git", "ls-files", "--others", "--exclude-standard", "--", "src", "conf"],
+        cwd=root, capture_output=True, text=True, check=True,
+    )
+    return sorted(result.stdout.split())
+
+
+def refuse_untracked(root: Path = Path()) -> None:
+    untracked = untracked_sources(root)
+    if untracked:
+        raise ReprolabError(
+            f"untracked files {untracked} under src/ or conf/: experiments run from git "
+            "commits and would not include them; `git add` them (or remove them) first"
+        )
+
+
+def _dvc(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["dvc", *args], capture_output=True, text=True, check=False)
+
+
+def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
+    saved = {}
+    for top in PIPELINE_FILES:
+        for path in [Path(top)] if Path(top).is_file() else sorted(Path(top).rglob("*")):
+            if path.is_file():
+                saved[path] = path.read_bytes()
+    results = []
+    try:
+        for number, combo in enumerate(combos, start=1):
+            started = time.perf_counter()
+            done = _dvc("exp", "run", *(arg for o in combo for arg in ("-S", o)))
+            ok = done.returncode == 0
+            error = None if ok else (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            results.append({"overrides": combo, "ok": ok, "error": error})
+            print(f"[{number}/{len(combos)}] {' '.join(combo)}: "
+                  f"{'done' if ok else 'FAILED'} ({time.perf_counter() - started:.1f} s)",
+                  flush=True)
+    finally:
+        for path, data in saved.items():
+            path.write_bytes(data)
+        _dvc("checkout", "--quiet")
+    return results
+
+
+def _queue_status() -> dict[str, str]:
+    from dvc.repo import Repo
+
+    with Repo() as repo:
+        return {task["name"]: task["status"] for task in repo.experiments.celery_queue.status()}
+
+
+def run_in_queue(overrides: list[str], jobs: int, poll: float = 2.0) -> list[dict[str, Any]]:
+    before = set(_queue_status())
+    queued = _dvc("exp", "run", "--queue", *(arg for o in overrides for arg in ("-S", o)))
+    if queued.returncode != 0:
+        raise ReprolabError(f"dvc exp run --queue failed: {queued.stderr.strip()}")
+    names = sorted(set(_queue_status()) - before)
+    print(f"queued {len(names)} experiments; running with {jobs} worker(s)", flush=True)
+    started = _dvc("queue", "start", "-j", str(jobs))
+    if started.returncode != 0:
+        raise ReprolabError(f"dvc queue start failed: {started.stderr.strip()}")
+    finished: dict[str, str] = {}
+    while len(finished) < len(names):
+        time.sleep(poll)
+        status = _queue_status()
+        for name in names:
+            if name not in finished and status.get(name) in ("Success", "Failed"):
+                finished[name] = status[name]
+                print(f"[{len(finished)}/{len(names)}] {name}: {status[name]}", flush=True)
+    results = []
+    for name in names:
+        ok = finished[name] == "Success"
+        error = None
+        if not ok:
+            logs = _dvc("queue", "logs", name).stdout.strip().splitlines()
+            error = logs[-1] if logs else "(no log)"
+        results.append({"overrides": [name], "ok": ok, "error": error})
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reprolab.sweep", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--grid", default="default", help="grid name in conf/sweeps.yaml")
+    parser.add_argument("--mode", choices=("workspace", "queue"), default="workspace")
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="queue workers (queue mode)")
+    args = parser.parse_args(argv)
+    try:
+        refuse_untracked()
+        overrides = load_grid(args.grid)
+        combos = expand(overrides)
+        print(f"sweep {args.grid!r}: {len(combos)} experiments ({args.mode})", flush=True)
+        if args.mode == "workspace":
+            results = run_in_workspace(combos)
+        else:
+            results = run_in_queue(overrides, args.jobs)
+    except ReprolabError as error:
+        print(f"sweep: error: {error}", file=sys.stderr)
+        return 1
+    failed = [r for r in results if not r["ok"]]
+    for result in failed:
+        print(f"failed: {' '.join(result['overrides'])}: {result['error']}", file=sys.stderr)
+    print(f"{len(results) - len(failed)} of {len(results)} experiments succeeded")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
