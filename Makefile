@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro test lint dag metrics bench clean
+.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote bench bench-sweep clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,19 @@ test: install-dev ## Set up and run every test, then every pre-commit hook
 lint: install-dev ## Run the pre-commit hooks only
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
+GRID ?= default
+MODE ?= workspace
+JOBS ?= 2
+sweep: install params ## Run a sweep grid from conf/sweeps.yaml and wait (GRID=default MODE=workspace|queue JOBS=2)
+	PYTHONPATH=src $(BIN)/python -m reprolab.sweep --grid $(GRID) --mode $(MODE) --jobs $(JOBS)
+
+exps: install ## Experiments as Markdown, ranked by the primary metric, differing params only
+	PYTHONPATH=src $(BIN)/python -m reprolab.exps
+
+promote: install ## Write experiment EXP's config into conf/ and restore its outputs (EXP=<name>)
+	@test -n "$(EXP)" || { echo "usage: make promote EXP=<experiment name>  (see make exps)"; exit 2; }
+	PYTHONPATH=src $(BIN)/python -m reprolab.promote $(EXP)
+
 dag: install ## Show the stage graph
 	$(BIN)/dvc dag
 
@@ -48,6 +61,9 @@ metrics: install ## Show the workspace's metrics next to HEAD's
 
 bench: install ## Benchmark DVC overhead and stage start-up (prints a table)
 	$(BIN)/python bench/pipeline_overhead.py
+
+bench-sweep: install ## Benchmark a 4-run sweep: workspace vs queue -j 1/-j 2 vs bare compute
+	$(BIN)/python bench/sweep_cost.py
 
 clean: ## Remove the virtual environment (data and DVC cache stay)
 	rm -rf $(VENV)
