@@ -64,8 +64,10 @@ def main() -> None:
         parent = Path(tmp)
         rows = [
             ("bare train+evaluate", bare_compute(fresh_clone(parent, "bare"), combos)),
-            ("workspace, one after another",
-             timed_sweep(fresh_clone(parent, "ws"), "--mode", "workspace")),
+            (
+                "workspace, one after another",
+                timed_sweep(fresh_clone(parent, "ws"), "--mode", "workspace"),
+            ),
             ("queue -j 1", timed_sweep(fresh_clone(parent, "q1"), "--mode", "queue", "-j", "1")),
             ("queue -j 2", timed_sweep(fresh_clone(parent, "q2"), "--mode", "queue", "-j", "2")),
         ]

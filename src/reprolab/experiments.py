@@ -52,6 +52,9 @@ def _experiment(entry: dict[str, Any], baseline: str) -> Experiment:
     error = entry.get("error") or params_error or metrics_error
     if isinstance(error, dict):
         error = error.get("msg") or str(error)
+    if entry.get("error"):
+        # DVC shows a failed run with its baseline's metrics files: they are not its own.
+        metrics = {}
     return Experiment(
         name=entry.get("name") or _short(entry.get("rev", "")),
         rev=entry.get("rev", ""),
@@ -99,11 +102,11 @@ def rank(rows: list[Experiment], compare: dict[str, Any]) -> list[Experiment]:
     return sorted(rows, key=lambda row: [_sort_value(row, m, d) for m, d in keys])
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, digits: int | None = None) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:.4f}"
+    if isinstance(value, float) and digits is not None:
+        return f"{value:.{digits}f}"
     return str(value).replace("|", "\\|")
 
 
@@ -113,13 +116,22 @@ def to_markdown(rows: list[Experiment], compare: dict[str, Any]) -> str:
     metrics = [primary, *(m for m in compare.get("key_metrics", []) if m != primary)]
     params = differing_params(rows)
     arrow = "↑" if compare["direction"] == "maximize" else "↓"
-    header = ["rank", "experiment", "baseline", *params,
-              *(f"{m} {arrow}" if m == primary else m for m in metrics)]
+    header = [
+        "rank",
+        "experiment",
+        "baseline",
+        *params,
+        *(f"{m} {arrow}" if m == primary else m for m in metrics),
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for number, row in enumerate(rank(rows, compare), start=1):
-        cells = [str(number), row.name, row.baseline,
-                 *(_cell(row.params.get(p)) for p in params),
-                 *(_cell(row.metrics.get(m)) for m in metrics)]
+        cells = [
+            str(number),
+            row.name,
+            row.baseline,
+            *(_cell(row.params.get(p)) for p in params),
+            *(_cell(row.metrics.get(m), 4) for m in metrics),
+        ]
         if row.error:
             cells[1] += f" (failed: {_cell(row.error)})"
         lines.append("| " + " | ".join(cells) + " |")

@@ -28,10 +28,16 @@ def exp_show(extra: list[str]) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reprolab.exps", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--all-commits", action="store_true",
-                        help="include experiments of every commit, not only HEAD's")
+    parser = argparse.ArgumentParser(
+        prog="python -m reprolab.exps",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--all-commits",
+        action="store_true",
+        help="include experiments of every commit, not only HEAD's",
+    )
     parser.add_argument("--workspace", action="store_true", help="include the workspace row")
     args = parser.parse_args(argv)
     try:

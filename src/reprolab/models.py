@@ -32,6 +32,16 @@ def build_estimator(model: dict[str, Any]) -> BaseEstimator:
     return estimator
 
 
+def fit_estimator(estimator: BaseEstimator, features: Any, target: Any) -> BaseEstimator:
+    """Fit, turning scikit-learn's check of the config's values into a user error."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    try:
+        return estimator.fit(features, target)
+    except InvalidParameterError as error:
+        raise ReprolabError(f"model: {error}") from None
+
+
 def build_inference_pipeline(preprocessor: Any, estimator: BaseEstimator) -> Pipeline:
     """Join the fitted preprocessor and fitted estimator into the one artifact we ship."""
     return Pipeline([("preprocess", preprocessor), ("model", estimator)])

@@ -47,7 +47,9 @@ def _git(*args: str) -> str:
 
 def group_choices(config: Any) -> dict[str, str]:
     """{group: option} from the defaults list of config.yaml."""
-    return {k: v for entry in config["defaults"] if isinstance(entry, dict) for k, v in entry.items()}
+    return {
+        k: v for entry in config["defaults"] if isinstance(entry, dict) for k, v in entry.items()
+    }
 
 
 def strip_promoted(config: Any, groups: list[str]) -> None:
@@ -118,7 +120,8 @@ def promote(name: str) -> str:
         write_bytes(CONFIG, original)
         raise ReprolabError(
             f"{CONFIG}: the rewritten config does not compose to {name}'s params.yaml; "
-            "conf/config.yaml was left as it was"
+            "conf/config.yaml was left as it was and the workspace holds the applied "
+            "experiment (undo with `git checkout -- . && dvc checkout`)"
         )
     status = subprocess.run(["dvc", "status", "--quiet"], capture_output=True, text=True)
     if status.returncode != 0:
@@ -129,8 +132,11 @@ def promote(name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reprolab.promote", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m reprolab.promote",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("experiment", help="experiment name (see `make exps`)")
     args = parser.parse_args(argv)
     try:

@@ -27,7 +27,8 @@ def leaf_diff(target: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
             f"keys {removed} are absent from the experiment's params.yaml; conf/ cannot "
             "express a deleted key: edit conf/ by hand"
         )
-    return {k: v for k, v in flat_target.items() if k not in flat_base or flat_base[k] != v}
+    # repr, not ==: `C: 1` and `C: 1.0` are equal numbers but different params.yaml bytes.
+    return {k: v for k, v in flat_target.items() if repr(flat_base.get(k, KeyError)) != repr(v)}
 
 
 def choose_groups(
@@ -40,6 +41,7 @@ def choose_groups(
     differing leaves; the current choice wins ties)."""
     chosen = {}
     for group, names in options.items():
+
         def distance(option: str, group: str = group) -> tuple[int, bool]:
             composed = compose([f"{group}={option}"])[group]
             flat_t, flat_c = flatten(target.get(group, {})), flatten(composed)
@@ -76,7 +78,8 @@ def promotion_plan(
     # Top-level numbers (e.g. `seed`) go in first, so that values interpolated from
     # them (`random_state: ${seed}`) follow instead of being pinned one by one.
     top = {
-        k: v for k, v in leaf_diff(target, compose(overrides)).items()
+        k: v
+        for k, v in leaf_diff(target, compose(overrides)).items()
         if "." not in k and k not in groups and isinstance(v, int | float)
     }
     base = compose(overrides + [f"{k}={v}" for k, v in top.items()])

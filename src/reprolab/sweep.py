@@ -12,6 +12,7 @@ their error, and the exit code is non-zero if any failed.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import time
@@ -53,7 +54,10 @@ def untracked_sources(root: Path = Path()) -> list[str]:
     """Files under src/ or conf/ that git does not track: queued runs would not see them."""
     result = subprocess.run(
         ["git", "ls-files", "--others", "--exclude-standard", "--", "src", "conf"],
-        cwd=root, capture_output=True, text=True, check=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return sorted(result.stdout.split())
 
@@ -65,6 +69,17 @@ def refuse_untracked(root: Path = Path()) -> None:
             f"untracked files {untracked} under src/ or conf/: experiments run from git "
             "commits and would not include them; `git add` them (or remove them) first"
         )
+
+
+def failure_reason(log: str) -> str:
+    """The most telling line of a failed run's output: a stage's own one-line error if
+    there is one, else the last exception line, else the last line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for pattern in (r"^\w+: error: ", r"^[\w.]*(Error|Exception)\b"):
+        matches = [line for line in lines if re.match(pattern, line)]
+        if matches:
+            return matches[-1]
+    return lines[-1] if lines else "(no output)"
 
 
 def _dvc(*args: str) -> subprocess.CompletedProcess:
@@ -83,11 +98,13 @@ def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
             started = time.perf_counter()
             done = _dvc("exp", "run", *(arg for o in combo for arg in ("-S", o)))
             ok = done.returncode == 0
-            error = None if ok else (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            error = None if ok else failure_reason(done.stdout + "\n" + done.stderr)
             results.append({"overrides": combo, "ok": ok, "error": error})
-            print(f"[{number}/{len(combos)}] {' '.join(combo)}: "
-                  f"{'done' if ok else 'FAILED'} ({time.perf_counter() - started:.1f} s)",
-                  flush=True)
+            print(
+                f"[{number}/{len(combos)}] {' '.join(combo)}: "
+                f"{'done' if ok else 'FAILED'} ({time.perf_counter() - started:.1f} s)",
+                flush=True,
+            )
     finally:
         for path, data in saved.items():
             path.write_bytes(data)
@@ -125,15 +142,18 @@ def run_in_queue(overrides: list[str], jobs: int, poll: float = 2.0) -> list[dic
         ok = finished[name] == "Success"
         error = None
         if not ok:
-            logs = _dvc("queue", "logs", name).stdout.strip().splitlines()
-            error = logs[-1] if logs else "(no log)"
+            error = failure_reason(_dvc("queue", "logs", name).stdout)
         results.append({"overrides": [name], "ok": ok, "error": error})
+    # Failed runs leave no experiment commit; their log stays in `dvc queue logs <name>`.
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reprolab.sweep", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m reprolab.sweep",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--grid", default="default", help="grid name in conf/sweeps.yaml")
     parser.add_argument("--mode", choices=("workspace", "queue"), default="workspace")
     parser.add_argument("--jobs", "-j", type=int, default=1, help="queue workers (queue mode)")

@@ -25,6 +25,18 @@ OPTIONS = sorted(
 )
 
 
+DEFAULT_GROUPS = {
+    next(iter(entry))
+    for entry in OmegaConf.load(CONF / "config.yaml")["defaults"]
+    if not isinstance(entry, str)
+}
+
+
+def _override(group: str, option: str) -> str:
+    """Groups in the defaults list are switched; others (presets) are added with +."""
+    return f"{group}={option}" if group in DEFAULT_GROUPS else f"+{group}={option}"
+
+
 def _compose(*overrides: str) -> dict:
     with initialize_config_dir(config_dir=str(CONF), version_base=None):
         cfg = compose(config_name="config", overrides=list(overrides))
@@ -38,9 +50,23 @@ def test_every_group_has_options():
 
 @pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
 def test_option_composes(group, option):
-    cfg = _compose(f"{group}={option}")
-    assert cfg[group]
+    cfg = _compose(_override(group, option))
     assert isinstance(cfg["seed"], int)
+    if group in DEFAULT_GROUPS:
+        assert cfg[group]
+    else:
+        assert cfg != _compose()
+
+
+@pytest.mark.parametrize("option", [o for g, o in OPTIONS if g == "experiment"])
+def test_experiment_preset_is_global_and_builds_its_model(option):
+    text = (CONF / "experiment" / f"{option}.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# @package _global_")
+    cfg = _compose(f"+experiment={option}")
+    preset = OmegaConf.load(CONF / "experiment" / f"{option}.yaml")
+    for key, value in (preset.get("model") or {}).items():
+        assert cfg["model"][key] == value
+    build_estimator(cfg["model"])
 
 
 @pytest.mark.parametrize("option", [o for g, o in OPTIONS if g == "data"])

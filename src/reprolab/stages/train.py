@@ -7,7 +7,7 @@ def train() -> str:
     from reprolab.config import Paths, get, load_params
     from reprolab.errors import ReprolabError
     from reprolab.files import log, read_parquet
-    from reprolab.models import build_estimator, build_inference_pipeline
+    from reprolab.models import build_estimator, build_inference_pipeline, fit_estimator
     from reprolab.persistence import load_model, save_model
 
     params = load_params()
@@ -25,7 +25,7 @@ def train() -> str:
     log.info(
         "fitting %s on %d rows x %d features", type(estimator).__name__, *features[found].shape
     )
-    estimator.fit(features[found].to_numpy(dtype="float64"), features[target].to_numpy())
+    fit_estimator(estimator, features[found].to_numpy(dtype="float64"), features[target].to_numpy())
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
     return f"trained {type(estimator).__name__}"
 

@@ -1,0 +1,44 @@
+"""Helpers to drive the real git and dvc in a test repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = str(Path(sys.executable).parent)
+
+
+def run(cwd: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    # PYTHONPATH=src: project commands run the copy's code, as the stages do.
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": "src"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def experiments(repo: Path) -> list[dict]:
+    """Flatten `dvc exp show --json` into one dict (name, params, metrics) per commit and
+    experiment; the workspace row is left out."""
+    rows = []
+    for entry in json.loads(run(repo, "dvc", "exp", "show", "--json").stdout):
+        revs = [entry, *(rev for exp in entry.get("experiments") or [] for rev in exp["revs"])]
+        for rev in revs:
+            if rev["rev"] == "workspace":
+                continue
+            rows.append(
+                {
+                    "name": rev["name"] or rev["rev"],
+                    "failed": bool(rev.get("error")),
+                    "params": rev["data"]["params"]["params.yaml"]["data"],
+                    "metrics": rev["data"]["metrics"]["metrics/evaluate.json"]["data"],
+                }
+            )
+    return rows

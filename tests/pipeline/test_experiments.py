@@ -1,0 +1,102 @@
+"""Sweeps through the DVC queue and the workspace, the ranked table, and promotion."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from .helpers import experiments, run
+
+pytestmark = pytest.mark.pipeline
+
+GRIDS = """
+e2e_queue:
+  - model.C=0.02,0.1,1,10,-1
+e2e_workspace:
+  - model.C=0.5,2
+"""
+
+
+def sweep(repo, *args, check=True):
+    return run(repo, sys.executable, "-m", "reprolab.sweep", *args, check=check)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def baseline(repo):
+    with (repo / "conf/sweeps.yaml").open("a") as grids:
+        grids.write(GRIDS)
+    run(repo, "dvc", "repro")
+    # Queued runs see committed files only; the baseline is what a sweep restores.
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "test grids and baseline results")
+
+
+def test_sweep_refuses_untracked_sources(repo):
+    extra = repo / "src/reprolab/new_features.py"
+    extra.write_text("X = 1\n")
+    try:
+        result = sweep(repo, "--grid", "e2e_workspace", check=False)
+    finally:
+        extra.unlink()
+    assert result.returncode == 1
+    assert "untracked files ['src/reprolab/new_features.py']" in result.stderr
+    assert [e for e in experiments(repo) if e["name"] != "main"] == []
+
+
+def test_queued_sweep_finishes_every_experiment_and_reports_failures(repo):
+    result = sweep(repo, "--grid", "e2e_queue", "--mode", "queue", "--jobs", "2", check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "4 of 5 experiments succeeded" in result.stdout
+    # The failed run (C must be > 0) is named with the error from `dvc queue logs`.
+    assert "failed: " in result.stderr
+    assert "train: error: model: The 'C' parameter of LogisticRegression" in result.stderr
+    runs = [e for e in experiments(repo) if e["name"] != "main"]
+    assert sorted(e["params"]["model"]["C"] for e in runs if not e["failed"]) == [0.02, 0.1, 1, 10]
+    assert [e["params"]["model"]["C"] for e in runs if e["failed"]] == [-1]
+
+
+def test_workspace_sweep_restores_the_workspace(repo):
+    result = sweep(repo, "--grid", "e2e_workspace")
+    assert "2 of 2 experiments succeeded" in result.stdout
+    assert run(repo, "git", "status", "--porcelain").stdout == ""
+    assert "up to date" in run(repo, "dvc", "status").stdout
+    assert len([e for e in experiments(repo) if e["name"] != "main"]) == 7
+
+
+def test_ranked_table_puts_the_best_first(repo):
+    table = run(repo, sys.executable, "-m", "reprolab.exps").stdout.splitlines()
+    assert table[0].startswith("| rank | experiment | baseline | model.C | balanced_accuracy ↑ |")
+    names = [line.split(" | ")[1] for line in table[2:]]
+    by_name = {e["name"]: e["metrics"] for e in experiments(repo)}
+    assert "(failed: Experiment run failed)" in names[-1]
+    keys = [(-by_name[n]["balanced_accuracy"], by_name[n]["log_loss"]) for n in names[:-1]]
+    assert keys == sorted(keys)
+    assert len(names) == 8  # main, six experiments and the failed one
+
+
+def test_promote_writes_the_best_experiment_into_conf(repo):
+    table = run(repo, sys.executable, "-m", "reprolab.exps").stdout.splitlines()
+    best = next(name for name in (line.split(" | ")[1] for line in table[2:]) if name != "main")
+    shown = json.loads(run(repo, "dvc", "exp", "show", "--json").stdout)
+    rev = next(
+        r["rev"]
+        for c in shown
+        for g in c.get("experiments") or []
+        for r in g["revs"]
+        if r["name"] == best
+    )
+    result = run(repo, sys.executable, "-m", "reprolab.promote", best)
+    assert f"promoted {best}" in result.stdout
+    # conf/ now composes to exactly the experiment's params.yaml ...
+    expected = run(repo, "git", "show", f"{rev}:params.yaml").stdout
+    run(repo, sys.executable, "-m", "reprolab.compose", "--check")
+    assert (repo / "params.yaml").read_text() == expected
+    assert "model:\n  C:" in (repo / "conf/config.yaml").read_text()
+    # ... the experiment's outputs are in place, and a plain `dvc exp run` keeps them.
+    assert "up to date" in run(repo, "dvc", "status").stdout
+    run(repo, "git", "commit", "-qam", f"promote {best}")
+    rerun = run(repo, "dvc", "exp", "run")
+    assert "Running stage" not in rerun.stdout
+    assert run(repo, "git", "status", "--porcelain").stdout == ""
