@@ -15,6 +15,19 @@ from reprolab.errors import ReprolabError
 DIGITS = 6
 
 
+# Which way is better, for metrics this module writes (per-class ones by their suffix).
+_DIRECTIONS = {
+    "accuracy": "maximize", "balanced_accuracy": "maximize", "f1_macro": "maximize",
+    "roc_auc_ovr": "maximize", "log_loss": "minimize",
+    "precision": "maximize", "recall": "maximize", "f1": "maximize",
+}
+
+
+def direction_of(metric: str) -> str | None:
+    """'maximize', 'minimize', or None for counts such as support and test_rows."""
+    return _DIRECTIONS.get(metric.rsplit(".", 1)[-1])
+
+
 def _round(value: float) -> float:
     return round(float(value), DIGITS)
 
@@ -73,9 +86,10 @@ def roc_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> lis
     records = []
     for column in _curve_classes(classes):
         fpr, tpr, _ = skm.roc_curve(y_true == classes[column], proba[:, column])
+        # `point` orders the line: ROC curves have vertical runs at one fpr.
         records += [
-            {"class": str(classes[column]), "fpr": _round(x), "tpr": _round(y)}
-            for x, y in zip(fpr, tpr, strict=True)
+            {"class": str(classes[column]), "point": i, "fpr": _round(x), "tpr": _round(y)}
+            for i, (x, y) in enumerate(zip(fpr, tpr, strict=True))
         ]
     return records
 
@@ -90,7 +104,8 @@ def precision_recall_records(
             y_true == classes[column], proba[:, column], drop_intermediate=True
         )
         records += [
-            {"class": str(classes[column]), "recall": _round(r), "precision": _round(p)}
-            for p, r in zip(precision, recall, strict=True)
+            {"class": str(classes[column]), "point": i, "recall": _round(r),
+             "precision": _round(p)}
+            for i, (p, r) in enumerate(zip(precision, recall, strict=True))
         ]
     return records

@@ -51,7 +51,7 @@ def test_curves_have_one_series_per_class_and_end_at_corners():
     assert sorted(roc["class"].unique()) == CLASSES
     assert (roc.groupby("class")["tpr"].max() == 1.0).all()
     pr = pd.DataFrame(evaluation.precision_recall_records(y, proba, CLASSES))
-    assert set(pr.columns) == {"class", "precision", "recall"}
+    assert set(pr.columns) == {"class", "point", "precision", "recall"}
     confusion = evaluation.confusion_records(y, proba, CLASSES)
     assert confusion[1] == {"actual": "a", "predicted": "b"}
 

@@ -1,0 +1,106 @@
+"""Compare two revisions: metric deltas, changed params and the merge gate's verdict.
+
+Pure functions over what `dvc metrics diff --json` and `dvc params diff --json` print.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from reprolab.errors import ReprolabError
+
+
+@dataclass(frozen=True)
+class MetricDelta:
+    name: str
+    base: float | None
+    new: float | None
+    direction: str | None  # "maximize" | "minimize" | None (no better or worse)
+
+    @property
+    def change(self) -> float | None:
+        if self.base is None or self.new is None:
+            return None
+        return self.new - self.base
+
+    @property
+    def relative(self) -> float | None:
+        if self.change is None or not self.base:
+            return None
+        return self.change / abs(self.base)
+
+    @property
+    def verdict(self) -> str:
+        """✅ better, ❌ worse, ➖ unchanged, ❔ not comparable (or no direction)."""
+        if self.change is None:
+            return "❔"
+        if self.change == 0:
+            return "➖"
+        if self.direction is None:
+            return "🔀"
+        better = self.change > 0 if self.direction == "maximize" else self.change < 0
+        return "✅" if better else "❌"
+
+
+def _number(value: Any) -> float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def metric_deltas(
+    metrics_diff: dict[str, Any], compare: dict[str, Any], directions: dict[str, str]
+) -> list[MetricDelta]:
+    """Primary metric first, then the key metrics, then every other metric by name."""
+    flat: dict[str, dict[str, Any]] = {}
+    for per_file in metrics_diff.values():
+        flat.update(per_file)
+    primary = compare["primary_metric"]
+    order = [primary, *(m for m in compare.get("key_metrics", []) if m != primary)]
+    order += sorted(k for k in flat if k not in order)
+    return [
+        MetricDelta(name, _number(flat[name].get("old")), _number(flat[name].get("new")),
+                    compare["direction"] if name == primary else directions.get(name))
+        for name in order
+        if name in flat
+    ]
+
+
+def changed_params(params_diff: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(key, base value, new value) for every param that differs, sorted by key."""
+    rows = []
+    for per_file in params_diff.values():
+        rows += [(key, change.get("old"), change.get("new")) for key, change in per_file.items()]
+    return sorted(rows)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    line: str
+
+
+def gate(delta: MetricDelta, gate_cfg: dict[str, Any], base_rev: str) -> Verdict:
+    """Is the challenger good enough to merge? One line says why, naming the values."""
+    name, direction = delta.name, delta.direction
+    if direction not in ("maximize", "minimize"):
+        raise ReprolabError(f"evaluate.direction: found {direction!r}; expected maximize|minimize")
+    threshold = float(gate_cfg["primary_threshold"])
+    tolerance = float(gate_cfg["max_regression"])
+    new, base = delta.new, delta.base
+    if new is None or math.isnan(new):
+        return Verdict(False, f"FAIL {name}: no value in this revision's metrics")
+    worse_than_threshold = new < threshold if direction == "maximize" else new > threshold
+    if worse_than_threshold:
+        bound = "minimum" if direction == "maximize" else "maximum"
+        return Verdict(False, f"FAIL {name}: {new:.4f} is beyond the {bound} "
+                              f"gate.primary_threshold={threshold:g}")
+    if base is None:
+        return Verdict(True, f"PASS {name}: {new:.4f} (no value at {base_rev} to compare)")
+    regression = (base - new) if direction == "maximize" else (new - base)
+    if regression > tolerance + 1e-12:
+        return Verdict(False, f"FAIL {name}: {new:.4f} vs {base:.4f} at {base_rev}, "
+                              f"{regression:.4f} worse; gate.max_regression={tolerance:g}")
+    return Verdict(True, f"PASS {name}: {new:.4f} vs {base:.4f} at {base_rev} "
+                         f"(change {new - base:+.4f}; gate.max_regression={tolerance:g}, "
+                         f"gate.primary_threshold={threshold:g})")

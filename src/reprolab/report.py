@@ -1,0 +1,110 @@
+"""The pull-request report and the merge gate: this workspace against a base revision.
+
+    python -m reprolab.report --base main     # writes reports/pr_report.md (make report)
+    python -m reprolab.report --base main --gate-only        # one line (make gate)
+
+Everything comes from DVC's own comparison commands (`dvc metrics diff`, `dvc params
+diff`, `dvc plots diff`); the plots are rendered to PNG offline. The exit code is 1
+when the gate fails, in both modes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from reprolab.comparison import MetricDelta, Verdict, changed_params, gate, metric_deltas
+from reprolab.config import get, load_params
+from reprolab.errors import ReprolabError
+from reprolab.evaluation import direction_of
+from reprolab.files import write_bytes
+
+REPORT = Path("reports/pr_report.md")
+IMAGES = Path("reports/pr_plots")
+
+
+def dvc_json(*args: str) -> dict[str, Any]:
+    result = subprocess.run(["dvc", *args, "--json"], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ReprolabError(f"dvc {' '.join(args)} failed: {result.stderr.strip()}")
+    return json.loads(result.stdout or "{}")
+
+
+def compare_with(base: str) -> tuple[list[MetricDelta], Verdict]:
+    params = load_params()
+    compare, gate_cfg = get(params, "evaluate"), get(params, "gate")
+    metrics_diff = dvc_json("metrics", "diff", base, "--all")
+    names = {name for per_file in metrics_diff.values() for name in per_file}
+    deltas = metric_deltas(metrics_diff, compare, {n: direction_of(n) for n in names})
+    primary = next((d for d in deltas if d.name == compare["primary_metric"]), None)
+    if primary is None:
+        raise ReprolabError(
+            f"evaluate.primary_metric: {compare['primary_metric']!r} is in neither revision's "
+            "metrics; expected one of the keys of metrics/evaluate.json"
+        )
+    return deltas, gate(primary, gate_cfg, base)
+
+
+def _fmt(value: float | None, sign: bool = False, percent: bool = False) -> str:
+    if value is None:
+        return "-"
+    if percent:
+        return f"{value:+.1%}"
+    return f"{value:+.4f}" if sign else f"{value:.4f}"
+
+
+def render(base: str, deltas: list[MetricDelta], params: list[tuple], verdict: Verdict,
+           images: list[Path]) -> str:
+    lines = [
+        f"## Model report: this branch vs `{base}`", "",
+        f"**Gate: {'✅' if verdict.passed else '❌'} {verdict.line}**", "",
+        "### Metrics", "",
+        f"| metric | {base} | this branch | change | relative | |",
+        "|---|---|---|---|---|---|",
+    ]
+    for d in deltas:
+        name = f"**{d.name}** (primary, {d.direction})" if d is deltas[0] else d.name
+        lines.append(f"| {name} | {_fmt(d.base)} | {_fmt(d.new)} | {_fmt(d.change, sign=True)}"
+                     f" | {_fmt(d.relative, percent=True)} | {d.verdict} |")
+    lines += ["", "### Changed parameters", ""]
+    if params:
+        lines += [f"| param | {base} | this branch |", "|---|---|---|"]
+        lines += [f"| `{key}` | `{old}` | `{new}` |" for key, old, new in params]
+    else:
+        lines.append("No parameter changed.")
+    lines += ["", "### Plots", "",
+              f"Both revisions in each chart (`{base}` and `workspace`), rendered offline "
+              "from DVC's plot data:", ""]
+    lines += [f"![{p.stem}](pr_plots/{p.name})" for p in images]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reprolab.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", default="main", help="revision to compare with (champion)")
+    parser.add_argument("--gate-only", action="store_true", help="print the verdict only")
+    args = parser.parse_args(argv)
+    try:
+        deltas, verdict = compare_with(args.base)
+        if not args.gate_only:
+            from reprolab.plot_images import render_pngs
+
+            images = render_pngs(dvc_json("plots", "diff", args.base), IMAGES)
+            params = changed_params(dvc_json("params", "diff", args.base))
+            text = render(args.base, deltas, params, verdict, images)
+            write_bytes(REPORT, text.encode("utf-8"))
+            print(f"wrote {REPORT} and {len(images)} image(s) in {IMAGES}/")
+    except ReprolabError as error:
+        print(f"report: error: {error}", file=sys.stderr)
+        return 2
+    print(verdict.line)
+    return 0 if verdict.passed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
