@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote bench bench-sweep clean
+.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote report gate bench bench-sweep clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,9 +23,13 @@ $(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	@touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed ## Create .venv and install the package with pinned dependencies
+# The offline `dvc plots show/diff` page template, built from the installed vl-convert.
+.dvc/offline_plots.html: | $(VENV)/.installed
+	$(BIN)/python -m reprolab.offline_plots --output $@
 
-install-dev: $(VENV)/.installed-dev ## install, plus the test and lint tools
+install: $(VENV)/.installed .dvc/offline_plots.html ## Create .venv and install the package with pinned dependencies
+
+install-dev: $(VENV)/.installed-dev .dvc/offline_plots.html ## install, plus the test and lint tools
 
 params: install ## Recompose params.yaml from conf/ (as `dvc exp run` does)
 	$(BIN)/python -m reprolab.compose
@@ -52,6 +56,13 @@ exps: install ## Experiments as Markdown, ranked by the primary metric, differin
 promote: install ## Write experiment EXP's config into conf/ and restore its outputs (EXP=<name>)
 	@test -n "$(EXP)" || { echo "usage: make promote EXP=<experiment name>  (see make exps)"; exit 2; }
 	PYTHONPATH=src $(BIN)/python -m reprolab.promote $(EXP)
+
+BASE ?= main
+report: install ## Write reports/pr_report.md: workspace vs BASE (default main); exit 1 if the gate fails
+	PYTHONPATH=src $(BIN)/python -m reprolab.report --base $(BASE)
+
+gate: install ## One-line merge verdict: workspace vs BASE (default main); exit 1 if it fails
+	PYTHONPATH=src $(BIN)/python -m reprolab.report --base $(BASE) --gate-only
 
 dag: install ## Show the stage graph
 	$(BIN)/dvc dag

@@ -33,11 +33,11 @@ class MetricDelta:
 
     @property
     def verdict(self) -> str:
-        """✅ better, ❌ worse, ➖ unchanged, ❔ not comparable (or no direction)."""
+        """✅ better, ❌ worse, ⚪ unchanged, ❔ not comparable (or no direction)."""
         if self.change is None:
             return "❔"
         if self.change == 0:
-            return "➖"
+            return "⚪"
         if self.direction is None:
             return "🔀"
         better = self.change > 0 if self.direction == "maximize" else self.change < 0
@@ -59,8 +59,12 @@ def metric_deltas(
     order = [primary, *(m for m in compare.get("key_metrics", []) if m != primary)]
     order += sorted(k for k in flat if k not in order)
     return [
-        MetricDelta(name, _number(flat[name].get("old")), _number(flat[name].get("new")),
-                    compare["direction"] if name == primary else directions.get(name))
+        MetricDelta(
+            name,
+            _number(flat[name].get("old")),
+            _number(flat[name].get("new")),
+            compare["direction"] if name == primary else directions.get(name),
+        )
         for name in order
         if name in flat
     ]
@@ -93,14 +97,22 @@ def gate(delta: MetricDelta, gate_cfg: dict[str, Any], base_rev: str) -> Verdict
     worse_than_threshold = new < threshold if direction == "maximize" else new > threshold
     if worse_than_threshold:
         bound = "minimum" if direction == "maximize" else "maximum"
-        return Verdict(False, f"FAIL {name}: {new:.4f} is beyond the {bound} "
-                              f"gate.primary_threshold={threshold:g}")
+        return Verdict(
+            False,
+            f"FAIL {name}: {new:.4f} is beyond the {bound} gate.primary_threshold={threshold:g}",
+        )
     if base is None:
         return Verdict(True, f"PASS {name}: {new:.4f} (no value at {base_rev} to compare)")
     regression = (base - new) if direction == "maximize" else (new - base)
     if regression > tolerance + 1e-12:
-        return Verdict(False, f"FAIL {name}: {new:.4f} vs {base:.4f} at {base_rev}, "
-                              f"{regression:.4f} worse; gate.max_regression={tolerance:g}")
-    return Verdict(True, f"PASS {name}: {new:.4f} vs {base:.4f} at {base_rev} "
-                         f"(change {new - base:+.4f}; gate.max_regression={tolerance:g}, "
-                         f"gate.primary_threshold={threshold:g})")
+        return Verdict(
+            False,
+            f"FAIL {name}: {new:.4f} vs {base:.4f} at {base_rev}, "
+            f"{regression:.4f} worse; gate.max_regression={tolerance:g}",
+        )
+    return Verdict(
+        True,
+        f"PASS {name}: {new:.4f} vs {base:.4f} at {base_rev} "
+        f"(change {new - base:+.4f}; gate.max_regression={tolerance:g}, "
+        f"gate.primary_threshold={threshold:g})",
+    )

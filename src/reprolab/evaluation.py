@@ -17,9 +17,14 @@ DIGITS = 6
 
 # Which way is better, for metrics this module writes (per-class ones by their suffix).
 _DIRECTIONS = {
-    "accuracy": "maximize", "balanced_accuracy": "maximize", "f1_macro": "maximize",
-    "roc_auc_ovr": "maximize", "log_loss": "minimize",
-    "precision": "maximize", "recall": "maximize", "f1": "maximize",
+    "accuracy": "maximize",
+    "balanced_accuracy": "maximize",
+    "f1_macro": "maximize",
+    "roc_auc_ovr": "maximize",
+    "log_loss": "minimize",
+    "precision": "maximize",
+    "recall": "maximize",
+    "f1": "maximize",
 }
 
 
@@ -104,8 +109,7 @@ def precision_recall_records(
             y_true == classes[column], proba[:, column], drop_intermediate=True
         )
         records += [
-            {"class": str(classes[column]), "point": i, "recall": _round(r),
-             "precision": _round(p)}
+            {"class": str(classes[column]), "point": i, "recall": _round(r), "precision": _round(p)}
             for i, (p, r) in enumerate(zip(precision, recall, strict=True))
         ]
     return records

@@ -34,7 +34,7 @@ def dvc_json(*args: str) -> dict[str, Any]:
     return json.loads(result.stdout or "{}")
 
 
-def compare_with(base: str) -> tuple[list[MetricDelta], Verdict]:
+def compare_with(base: str) -> tuple[list[MetricDelta], list[str], Verdict]:
     params = load_params()
     compare, gate_cfg = get(params, "evaluate"), get(params, "gate")
     metrics_diff = dvc_json("metrics", "diff", base, "--all")
@@ -46,7 +46,8 @@ def compare_with(base: str) -> tuple[list[MetricDelta], Verdict]:
             f"evaluate.primary_metric: {compare['primary_metric']!r} is in neither revision's "
             "metrics; expected one of the keys of metrics/evaluate.json"
         )
-    return deltas, gate(primary, gate_cfg, base)
+    key_metrics = [primary.name, *(m for m in compare.get("key_metrics", []) if m != primary.name)]
+    return deltas, key_metrics, gate(primary, gate_cfg, base)
 
 
 def _fmt(value: float | None, sign: bool = False, percent: bool = False) -> str:
@@ -54,49 +55,84 @@ def _fmt(value: float | None, sign: bool = False, percent: bool = False) -> str:
         return "-"
     if percent:
         return f"{value:+.1%}"
+    if isinstance(value, int):
+        return f"{value:+d}" if sign else str(value)
     return f"{value:+.4f}" if sign else f"{value:.4f}"
 
 
-def render(base: str, deltas: list[MetricDelta], params: list[tuple], verdict: Verdict,
-           images: list[Path]) -> str:
-    lines = [
-        f"## Model report: this branch vs `{base}`", "",
-        f"**Gate: {'✅' if verdict.passed else '❌'} {verdict.line}**", "",
-        "### Metrics", "",
-        f"| metric | {base} | this branch | change | relative | |",
-        "|---|---|---|---|---|---|",
-    ]
+def _metric_rows(deltas: list[MetricDelta], base: str, primary: str) -> list[str]:
+    rows = [f"| metric | {base} | this branch | change | relative | |", "|---|---|---|---|---|---|"]
     for d in deltas:
-        name = f"**{d.name}** (primary, {d.direction})" if d is deltas[0] else d.name
-        lines.append(f"| {name} | {_fmt(d.base)} | {_fmt(d.new)} | {_fmt(d.change, sign=True)}"
-                     f" | {_fmt(d.relative, percent=True)} | {d.verdict} |")
+        name = f"**{d.name}** (primary, {d.direction})" if d.name == primary else d.name
+        rows.append(
+            f"| {name} | {_fmt(d.base)} | {_fmt(d.new)} | {_fmt(d.change, sign=True)}"
+            f" | {_fmt(d.relative, percent=True)} | {d.verdict} |"
+        )
+    return rows
+
+
+def render(
+    base: str,
+    deltas: list[MetricDelta],
+    key_metrics: list[str],
+    params: list[tuple],
+    verdict: Verdict,
+    images: list[Path],
+) -> str:
+    """The report: verdict, key metrics, the rest folded, changed params, plot images."""
+    primary = key_metrics[0]
+    key = [d for d in deltas if d.name in key_metrics]
+    rest = [d for d in deltas if d.name not in key_metrics]
+    lines = [
+        f"## Model report: this branch vs `{base}`",
+        "",
+        f"**Gate: {'✅' if verdict.passed else '❌'} {verdict.line}**",
+        "",
+        "### Metrics",
+        "",
+        *_metric_rows(key, base, primary),
+        "",
+        f"<details><summary>All other metrics ({len(rest)})</summary>",
+        "",
+        *_metric_rows(rest, base, primary),
+        "",
+        "</details>",
+    ]
     lines += ["", "### Changed parameters", ""]
     if params:
         lines += [f"| param | {base} | this branch |", "|---|---|---|"]
         lines += [f"| `{key}` | `{old}` | `{new}` |" for key, old, new in params]
     else:
         lines.append("No parameter changed.")
-    lines += ["", "### Plots", "",
-              f"Both revisions in each chart (`{base}` and `workspace`), rendered offline "
-              "from DVC's plot data:", ""]
+    lines += [
+        "",
+        "### Plots",
+        "",
+        f"Both revisions in each chart (`{base}` and `workspace`), rendered offline "
+        "from DVC's plot data:",
+        "",
+    ]
     lines += [f"![{p.stem}](pr_plots/{p.name})" for p in images]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reprolab.report", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m reprolab.report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--base", default="main", help="revision to compare with (champion)")
     parser.add_argument("--gate-only", action="store_true", help="print the verdict only")
     args = parser.parse_args(argv)
     try:
-        deltas, verdict = compare_with(args.base)
+        deltas, key_metrics, verdict = compare_with(args.base)
         if not args.gate_only:
             from reprolab.plot_images import render_pngs
 
             images = render_pngs(dvc_json("plots", "diff", args.base), IMAGES)
             params = changed_params(dvc_json("params", "diff", args.base))
-            text = render(args.base, deltas, params, verdict, images)
+            text = render(args.base, deltas, key_metrics, params, verdict, images)
             write_bytes(REPORT, text.encode("utf-8"))
             print(f"wrote {REPORT} and {len(images)} image(s) in {IMAGES}/")
     except ReprolabError as error:

@@ -1,0 +1,59 @@
+"""Build the HTML template that makes `dvc plots show/diff` pages render offline.
+
+DVC's default page loads Vega, Vega-Lite and Vega-Embed from a CDN, so it is blank
+without network. This template inlines them from the installed vl-convert-python
+package instead; `.dvc/config` points `plots.html_template` at it. It is built at
+set-up (`make install`), never committed.
+
+    python -m reprolab.offline_plots [--output .dvc/offline_plots.html]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from reprolab.files import write_bytes
+
+TEMPLATE = Path(".dvc/offline_plots.html")
+
+PAGE = """<!DOCTYPE html>
+<html>
+<head>
+  <meta charset="utf-8">
+  {refresh_tag}
+  <title>DVC plots</title>
+  <script>{bundle}</script>
+  <style>body {{ font-family: sans-serif; }} table {{ border-spacing: 15px; }}</style>
+</head>
+<body>
+  {{plot_divs}}
+</body>
+</html>
+"""
+
+
+def build_template() -> str:
+    """A DVC HTML template (with `{plot_divs}`) whose JavaScript is all inline."""
+    import vl_convert
+
+    # A literal "</script>" inside the bundle would end the tag early.
+    bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    return PAGE.format(bundle=bundle, refresh_tag="{refresh_tag}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m reprolab.offline_plots",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--output", type=Path, default=TEMPLATE)
+    args = parser.parse_args(argv)
+    write_bytes(args.output, build_template().encode("utf-8"))
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

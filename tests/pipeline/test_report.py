@@ -1,0 +1,107 @@
+"""The PR report, the merge gate and the offline plots page, between two real commits."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from PIL import Image
+
+from .browser import drawn_pixels, screenshot
+from .helpers import run
+
+pytestmark = pytest.mark.pipeline
+
+
+def report(repo, *args, check=False):
+    return run(
+        repo, sys.executable, "-m", "reprolab.report", "--base", "HEAD~1", *args, check=check
+    )
+
+
+def set_conf(repo, path, old, new):
+    conf = repo / path
+    text = conf.read_text()
+    assert old in text
+    conf.write_text(text.replace(old, new))
+    run(repo, sys.executable, "-m", "reprolab.compose")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def two_commits(repo):
+    """Champion (C=1.0) and challenger (C=0.02): commits that differ by one parameter."""
+    run(repo, sys.executable, "-m", "reprolab.offline_plots")  # what set-up builds
+    run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "champion", "--allow-empty")
+    set_conf(repo, "conf/model/logistic_regression.yaml", "C: 1.0", "C: 0.02")
+    run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "challenger: C=0.02")
+
+
+@pytest.fixture
+def metrics(repo):
+    old = json.loads(run(repo, "git", "show", "HEAD~1:metrics/evaluate.json").stdout)
+    new = json.loads((repo / "metrics/evaluate.json").read_text())
+    return old, new
+
+
+def test_report_shows_the_deltas_the_changed_param_and_images(repo, metrics):
+    old, new = metrics
+    result = report(repo)
+    assert result.returncode == 1  # this challenger fails the gate: see below
+    text = (repo / "reports/pr_report.md").read_text()
+    ba_old, ba_new = old["balanced_accuracy"], new["balanced_accuracy"]
+    assert ba_new < ba_old
+    assert (
+        f"| **balanced_accuracy** (primary, maximize) | {ba_old:.4f} | {ba_new:.4f} | "
+        f"{ba_new - ba_old:+.4f} | {(ba_new - ba_old) / ba_old:+.1%} | ❌ |"
+    ) in text
+    assert f"| log_loss | {old['log_loss']:.4f} | {new['log_loss']:.4f} |" in text
+    assert "| `model.C` | `1.0` | `0.02` |" in text
+    assert "**Gate: ❌ FAIL balanced_accuracy" in text
+    for name in ("confusion_matrix", "roc", "precision_recall"):
+        assert f"![{name}](pr_plots/{name}.png)" in text
+        with Image.open(repo / f"reports/pr_plots/{name}.png") as image:
+            assert image.format == "PNG"
+            assert image.width > 300
+
+
+def test_gate_fails_and_passes_with_the_configured_thresholds(repo, metrics):
+    old, new = metrics
+    drop = old["balanced_accuracy"] - new["balanced_accuracy"]
+    result = report(repo, "--gate-only")
+    assert result.returncode == 1
+    assert result.stdout.strip() == (
+        f"FAIL balanced_accuracy: {new['balanced_accuracy']:.4f} vs "
+        f"{old['balanced_accuracy']:.4f} at HEAD~1, {drop:.4f} worse; gate.max_regression=0.01"
+    )
+    try:
+        set_conf(repo, "conf/config.yaml", "max_regression: 0.01", "max_regression: 0.05")
+        passed = report(repo, "--gate-only")
+        assert passed.returncode == 0
+        assert passed.stdout.startswith("PASS balanced_accuracy")
+        set_conf(repo, "conf/config.yaml", "primary_threshold: 0.9", "primary_threshold: 0.99")
+        floor = report(repo, "--gate-only")
+        assert floor.returncode == 1
+        assert "beyond the minimum gate.primary_threshold=0.99" in floor.stdout
+    finally:
+        run(repo, "git", "checkout", "--", "conf", "params.yaml")
+
+
+def test_plots_page_draws_offline_in_headless_chromium(repo, tmp_path):
+    run(repo, "dvc", "plots", "diff", "HEAD~1", "-o", str(tmp_path / "offline"))
+    page = (tmp_path / "offline/index.html").read_text()
+    assert "cdn.jsdelivr" not in page
+    drawn = drawn_pixels(screenshot(tmp_path / "offline/index.html", tmp_path / "offline.png"))
+    # DVC's own template loads Vega from a CDN: the same page stays blank offline.
+    run(repo, "dvc", "config", "--unset", "plots.html_template")
+    try:
+        run(repo, "dvc", "plots", "diff", "HEAD~1", "-o", str(tmp_path / "cdn"))
+    finally:
+        run(repo, "git", "checkout", "--", ".dvc/config")
+    blank = drawn_pixels(screenshot(tmp_path / "cdn/index.html", tmp_path / "cdn.png"))
+    assert blank < 500, blank
+    assert drawn > 20_000, drawn

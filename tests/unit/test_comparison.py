@@ -1,0 +1,99 @@
+import pytest
+
+from reprolab.comparison import MetricDelta, changed_params, gate, metric_deltas
+from reprolab.errors import ReprolabError
+from reprolab.evaluation import direction_of
+
+COMPARE = {
+    "primary_metric": "balanced_accuracy",
+    "direction": "maximize",
+    "key_metrics": ["accuracy", "log_loss"],
+}
+GATE = {"primary_threshold": 0.9, "max_regression": 0.01}
+DIFF = {
+    "metrics/evaluate.json": {
+        "log_loss": {"old": 0.2, "new": 0.1, "diff": -0.1},
+        "per_class.a.recall": {"old": 1.0, "new": 0.5, "diff": -0.5},
+        "balanced_accuracy": {"old": 0.95, "new": 0.97, "diff": 0.02},
+        "accuracy": {"old": 0.9, "new": 0.9, "diff": 0.0},
+        "test_rows": {"old": 80, "new": 86, "diff": 6},
+    }
+}
+
+
+def _deltas():
+    names = DIFF["metrics/evaluate.json"]
+    return metric_deltas(DIFF, COMPARE, {n: direction_of(n) for n in names})
+
+
+def test_primary_first_then_key_metrics_then_the_rest():
+    assert [d.name for d in _deltas()] == [
+        "balanced_accuracy",
+        "accuracy",
+        "log_loss",
+        "per_class.a.recall",
+        "test_rows",
+    ]
+
+
+def test_verdict_respects_each_metrics_direction():
+    verdicts = {d.name: d.verdict for d in _deltas()}
+    assert verdicts == {
+        "balanced_accuracy": "✅",
+        "accuracy": "⚪",
+        "log_loss": "✅",
+        "per_class.a.recall": "❌",
+        "test_rows": "🔀",
+    }
+    log_loss = next(d for d in _deltas() if d.name == "log_loss")
+    assert log_loss.change == pytest.approx(-0.1)
+    assert log_loss.relative == pytest.approx(-0.5)
+
+
+def test_changed_params_are_listed_with_both_values():
+    diff = {"params.yaml": {"model.C": {"old": 1.0, "new": 0.5}, "seed": {"old": 1, "new": 2}}}
+    assert changed_params(diff) == [("model.C", 1.0, 0.5), ("seed", 1, 2)]
+
+
+@pytest.mark.parametrize(
+    ("base", "new", "passed", "words"),
+    [
+        (0.95, 0.97, True, "PASS balanced_accuracy: 0.9700 vs 0.9500 at main"),
+        (0.95, 0.945, True, "change -0.0050"),  # within tolerance
+        (
+            0.95,
+            0.93,
+            False,
+            "FAIL balanced_accuracy: 0.9300 vs 0.9500 at main, 0.0200 worse; "
+            "gate.max_regression=0.01",
+        ),
+        (
+            0.85,
+            0.88,
+            False,
+            "FAIL balanced_accuracy: 0.8800 is beyond the minimum gate.primary_threshold=0.9",
+        ),
+        (None, 0.95, True, "no value at main to compare"),
+        (0.95, None, False, "no value in this revision"),
+    ],
+)
+def test_gate_when_maximizing(base, new, passed, words):
+    verdict = gate(MetricDelta("balanced_accuracy", base, new, "maximize"), GATE, "main")
+    assert verdict.passed is passed
+    assert words in verdict.line
+
+
+def test_gate_when_minimizing_lower_is_better():
+    cfg = {"primary_threshold": 5.0, "max_regression": 0.1}
+    assert gate(MetricDelta("rmse", 3.0, 2.5, "minimize"), cfg, "main").passed
+    worse = gate(MetricDelta("rmse", 3.0, 3.5, "minimize"), cfg, "main")
+    assert not worse.passed
+    assert worse.line == (
+        "FAIL rmse: 3.5000 vs 3.0000 at main, 0.5000 worse; gate.max_regression=0.1"
+    )
+    assert "beyond the maximum" in gate(MetricDelta("rmse", 6.0, 5.5, "minimize"), cfg, "m").line
+
+
+def test_gate_refuses_an_unknown_direction():
+    with pytest.raises(ReprolabError, match=r"evaluate\.direction"):
+        gate(MetricDelta("x", 1.0, 1.0, "up"), GATE, "main")
