@@ -48,6 +48,28 @@ def _number(value: Any) -> float | None:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def resolve_compare(compare: dict[str, Any], metric_names: set[str]) -> dict[str, Any]:
+    """The `evaluate` config section with every `auto` replaced for the task at hand."""
+    from reprolab.evaluation import TASK_METRICS, direction_of, task_of
+
+    defaults = TASK_METRICS[task_of(metric_names)]
+    resolved = dict(compare)
+    for key, default in (
+        ("primary_metric", "primary"),
+        ("secondary_metric", "secondary"),
+        ("key_metrics", "key"),
+    ):
+        if resolved.get(key, "auto") == "auto":
+            resolved[key] = defaults[default]
+    for key, metric in (
+        ("direction", "primary_metric"),
+        ("secondary_direction", "secondary_metric"),
+    ):
+        if resolved.get(key, "auto") == "auto":
+            resolved[key] = direction_of(resolved[metric]) or "maximize"
+    return resolved
+
+
 def metric_deltas(
     metrics_diff: dict[str, Any], compare: dict[str, Any], directions: dict[str, str]
 ) -> list[MetricDelta]:
@@ -89,30 +111,30 @@ def gate(delta: MetricDelta, gate_cfg: dict[str, Any], base_rev: str) -> Verdict
     name, direction = delta.name, delta.direction
     if direction not in ("maximize", "minimize"):
         raise ReprolabError(f"evaluate.direction: found {direction!r}; expected maximize|minimize")
-    threshold = float(gate_cfg["primary_threshold"])
-    tolerance = float(gate_cfg["max_regression"])
+    threshold = (gate_cfg.get("thresholds") or {}).get(name)
+    tolerance = float(gate_cfg["max_relative_regression"])
     new, base = delta.new, delta.base
     if new is None or math.isnan(new):
         return Verdict(False, f"FAIL {name}: no value in this revision's metrics")
-    worse_than_threshold = new < threshold if direction == "maximize" else new > threshold
-    if worse_than_threshold:
+    if threshold is not None and (new < threshold if direction == "maximize" else new > threshold):
         bound = "minimum" if direction == "maximize" else "maximum"
         return Verdict(
             False,
-            f"FAIL {name}: {new:.4f} is beyond the {bound} gate.primary_threshold={threshold:g}",
+            f"FAIL {name}: {new:.4f} is beyond the {bound} gate.thresholds.{name}={threshold:g}",
         )
     if base is None:
         return Verdict(True, f"PASS {name}: {new:.4f} (no value at {base_rev} to compare)")
-    regression = (base - new) if direction == "maximize" else (new - base)
-    if regression > tolerance + 1e-12:
+    worse = (base - new) if direction == "maximize" else (new - base)
+    allowed = tolerance * abs(base)
+    if worse > allowed + 1e-12:
         return Verdict(
             False,
-            f"FAIL {name}: {new:.4f} vs {base:.4f} at {base_rev}, "
-            f"{regression:.4f} worse; gate.max_regression={tolerance:g}",
+            f"FAIL {name}: {new:.4f} vs {base:.4f} at {base_rev}, {worse:.4f} worse; "
+            f"allowed {allowed:.4f} (gate.max_relative_regression={tolerance:g})",
         )
+    bound = "" if threshold is None else f", gate.thresholds.{name}={threshold:g}"
     return Verdict(
         True,
         f"PASS {name}: {new:.4f} vs {base:.4f} at {base_rev} "
-        f"(change {new - base:+.4f}; gate.max_regression={tolerance:g}, "
-        f"gate.primary_threshold={threshold:g})",
+        f"(change {new - base:+.4f}; allowed {allowed:.4f} worse{bound})",
     )

@@ -20,6 +20,7 @@ class Paths:
 
     raw = Path("data/raw/dataset.parquet")
     validation_report = Path("reports/validation.json")
+    schema = Path("reports/schema.yaml")
     train = Path("data/interim/train.parquet")
     test = Path("data/interim/test.parquet")
     train_features = Path("data/processed/train_features.parquet")
@@ -29,6 +30,8 @@ class Paths:
     confusion = Path("plots/confusion_matrix.json")
     roc = Path("plots/roc.json")
     precision_recall = Path("plots/precision_recall.json")
+    predicted_vs_actual = Path("plots/predicted_vs_actual.json")
+    residuals = Path("plots/residuals.json")
 
 
 _MISSING = object()

@@ -23,9 +23,28 @@ _DIRECTIONS = {
     "roc_auc_ovr": "maximize",
     "log_loss": "minimize",
     "precision": "maximize",
+    "rmse": "minimize",
+    "mae": "minimize",
+    "r2": "maximize",
     "recall": "maximize",
     "f1": "maximize",
 }
+
+
+# What `auto` means in the `evaluate` config section, by task.
+TASK_METRICS = {
+    "classification": {
+        "primary": "balanced_accuracy",
+        "secondary": "log_loss",
+        "key": ["balanced_accuracy", "accuracy", "f1_macro", "roc_auc_ovr", "log_loss"],
+    },
+    "regression": {"primary": "rmse", "secondary": "mae", "key": ["rmse", "mae", "r2"]},
+}
+
+
+def task_of(metric_names: set[str]) -> str:
+    """Which task a metrics file came from, by the metrics it holds."""
+    return "regression" if "rmse" in metric_names else "classification"
 
 
 def direction_of(metric: str) -> str | None:
@@ -113,3 +132,27 @@ def precision_recall_records(
             for i, (p, r) in enumerate(zip(precision, recall, strict=True))
         ]
     return records
+
+
+def regression_metrics(y_true: pd.Series, predicted: np.ndarray) -> dict[str, Any]:
+    """RMSE, MAE and R² of predictions on the test split."""
+    y = np.asarray(y_true, dtype="float64")
+    return {
+        "rmse": _round(np.sqrt(skm.mean_squared_error(y, predicted))),
+        "mae": _round(skm.mean_absolute_error(y, predicted)),
+        "r2": _round(skm.r2_score(y, predicted)),
+        "test_rows": len(y),
+    }
+
+
+def regression_records(y_true: pd.Series, predicted: np.ndarray) -> tuple[list, list]:
+    """Predicted-vs-actual points and residuals (actual - predicted), one per test row."""
+    y = np.asarray(y_true, dtype="float64")
+    versus = [
+        {"actual": _round(a), "predicted": _round(p)} for a, p in zip(y, predicted, strict=True)
+    ]
+    residuals = [
+        {"predicted": _round(p), "residual": _round(a - p)}
+        for a, p in zip(y, predicted, strict=True)
+    ]
+    return versus, residuals

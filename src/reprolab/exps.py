@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 
+from reprolab.comparison import resolve_compare
 from reprolab.config import get, load_params
 from reprolab.errors import ReprolabError
 from reprolab.experiments import parse_exp_show, to_markdown
@@ -41,10 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspace", action="store_true", help="include the workspace row")
     args = parser.parse_args(argv)
     try:
-        compare = get(load_params(), "evaluate")
         rows = parse_exp_show(exp_show(["--all-commits"] if args.all_commits else []))
         if not args.workspace:
             rows = [row for row in rows if row.rev != "workspace"]
+        names = {name for row in rows for name in row.metrics}
+        compare = resolve_compare(get(load_params(), "evaluate"), names)
         print(to_markdown(rows, compare), end="")
     except ReprolabError as error:
         print(f"exps: error: {error}", file=sys.stderr)

@@ -27,6 +27,9 @@ log = logging.getLogger("reprolab")
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path next to `path`; move it into place only on success."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A writer killed before its rename (SIGKILL, power loss) leaves its temp file.
+    for stale in path.parent.glob(f".{path.name}.tmp-*"):
+        stale.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         yield tmp
@@ -47,6 +50,28 @@ def write_json(path: Path, payload: Any) -> None:
     text = json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n"
     write_bytes(path, text.encode("utf-8"))
     log.info("wrote %s", path)
+
+
+def write_yaml(path: Path, payload: Any) -> None:
+    """Write YAML in the payload's own key order: readable, and stable for git diffs."""
+    import yaml
+
+    text = yaml.safe_dump(payload, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    write_bytes(path, text.encode("utf-8"))
+    log.info("wrote %s", path)
+
+
+def read_yaml(path: Path) -> Any:
+    import yaml
+
+    if not path.exists():
+        raise ReprolabError(
+            f"{path}: file not found; expected the output of an earlier stage (run `dvc repro`)"
+        )
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ReprolabError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
 
 
 def read_parquet(path: Path) -> pd.DataFrame:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
 
 from reprolab.errors import ReprolabError
 
 
-def build_estimator(model: dict[str, Any]) -> BaseEstimator:
-    """Instantiate the estimator that `model._target_` names, with the other keys as arguments."""
+def build_estimator(model: dict[str, Any], task: str = "classification") -> BaseEstimator:
+    """Instantiate the estimator that `model._target_` names, with the other keys as
+    arguments, and check that it fits the task."""
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
@@ -25,9 +26,18 @@ def build_estimator(model: dict[str, Any]) -> BaseEstimator:
         cause = error.__cause__ or error
         reason = " ".join(line.strip() for line in str(cause).splitlines())
         raise ReprolabError(f"model._target_: cannot instantiate {target!r}: {reason}") from None
-    if not (is_classifier(estimator) and hasattr(estimator, "predict_proba")):
+    if task == "regression" and not is_regressor(estimator):
         raise ReprolabError(
-            f"model._target_: {target!r} is not a scikit-learn classifier with predict_proba"
+            f"model._target_: {target!r} is not a regressor but the task is regression; "
+            "expected a regression model, e.g. -S model=ridge, random_forest_regressor or "
+            "hist_gradient_boosting_regressor"
+        )
+    if task == "classification" and not (
+        is_classifier(estimator) and hasattr(estimator, "predict_proba")
+    ):
+        raise ReprolabError(
+            f"model._target_: {target!r} is not a scikit-learn classifier with predict_proba "
+            "but the task is classification"
         )
     return estimator
 

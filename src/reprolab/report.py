@@ -17,7 +17,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reprolab.comparison import MetricDelta, Verdict, changed_params, gate, metric_deltas
+from reprolab.comparison import (
+    MetricDelta,
+    Verdict,
+    changed_params,
+    gate,
+    metric_deltas,
+    resolve_compare,
+)
 from reprolab.config import get, load_params
 from reprolab.errors import ReprolabError
 from reprolab.evaluation import direction_of
@@ -36,9 +43,10 @@ def dvc_json(*args: str) -> dict[str, Any]:
 
 def compare_with(base: str) -> tuple[list[MetricDelta], list[str], Verdict]:
     params = load_params()
-    compare, gate_cfg = get(params, "evaluate"), get(params, "gate")
+    gate_cfg = get(params, "gate")
     metrics_diff = dvc_json("metrics", "diff", base, "--all")
     names = {name for per_file in metrics_diff.values() for name in per_file}
+    compare = resolve_compare(get(params, "evaluate"), names)
     deltas = metric_deltas(metrics_diff, compare, {n: direction_of(n) for n in names})
     primary = next((d for d in deltas if d.name == compare["primary_metric"]), None)
     if primary is None:

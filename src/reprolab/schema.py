@@ -90,6 +90,41 @@ def summarise_failures(failure_cases: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _failure(column: str, check: str, failing: int, examples: list[str] | None = None) -> dict:
+    return {"column": column, "check": check, "failing": failing, "examples": examples or []}
+
+
+def feature_failures(frame: pd.DataFrame, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What pandera's per-value checks cannot see: features that are empty, leak the
+    target or identify the row, and classes too small to split."""
+    from reprolab.inference import _is_id_like
+
+    target = data["target"]
+    failures = []
+    if target not in frame.columns:
+        return failures
+    for column in [*(data.get("numeric") or []), *(data.get("categorical") or [])]:
+        if column not in frame.columns:
+            continue
+        series = frame[column]
+        if series.isna().all():
+            failures.append(_failure(column, "not_all_missing", len(series)))
+        elif series.equals(frame[target]):
+            failures.append(_failure(column, "not_a_copy_of_the_target", len(series)))
+        elif column == data.get("id_column") or _is_id_like(series):
+            failures.append(_failure(column, "not_a_row_id", len(series)))
+    if data.get("task") == "classification":
+        counts = frame[target].value_counts()
+        small = counts[counts < 2]
+        if not small.empty:
+            failures.append(
+                _failure(
+                    target, "class_has_2_rows", int(small.sum()), [repr(v) for v in small.index[:3]]
+                )
+            )
+    return failures
+
+
 def validate_frame(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any]:
     """Check `frame` against the declared schema; return a report of what was found."""
     failures: list[dict[str, Any]] = []
@@ -97,6 +132,7 @@ def validate_frame(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any]:
         build_schema(data).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         failures = summarise_failures(errors.failure_cases)
+    failures += feature_failures(frame, data)
     return {
         "passed": not failures,
         "rows": len(frame),

@@ -33,6 +33,18 @@ def split_stratified(
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
+def split_random(
+    frame: pd.DataFrame, test_size: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plain seeded random split (a continuous target has no classes to stratify)."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < test_size < 1.0:
+        raise ReprolabError(f"split.test_size: found {test_size}; expected a fraction in (0, 1)")
+    train, test = train_test_split(frame, test_size=test_size, random_state=seed)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
 def split_by_time(
     frame: pd.DataFrame, time_column: str, test_from: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -57,6 +69,8 @@ def split_dataset(
     """Split as the `split` config section says."""
     method = split.get("method")
     if method == "stratified":
+        if data.get("task") == "regression":
+            return split_random(frame, float(split["test_size"]), seed)
         return split_stratified(frame, data["target"], float(split["test_size"]), seed)
     if method == "time":
         if not data.get("time_column"):

@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 
 from reprolab.compose import composed_text
 from reprolab.features import build_preprocessor, feature_columns, transform_to_frame
+from reprolab.inference import effective_schema
 from reprolab.models import build_estimator, build_inference_pipeline
 from reprolab.persistence import load_model, save_model
 from reprolab.schema import validate_frame
@@ -70,38 +71,61 @@ def test_experiment_preset_is_global_and_builds_its_model(option):
 
 
 @pytest.mark.parametrize("option", [o for g, o in OPTIONS if g == "data"])
-def test_data_option_loads_and_validates(option):
-    data = _compose(f"data={option}")["data"]
-    frame = load_source(data["source"])
-    report = validate_frame(frame, data)
+def test_data_option_loads_and_validates(option, penguins, tmp_path, monkeypatch):
+    overrides = [f"data={option}"]
+    if option == "csv":  # the user's own file: a copy of penguins here
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "data/external").mkdir(parents=True)
+        penguins.to_csv(tmp_path / "data/external/p.csv", index=False)
+        overrides += ["data.path=data/external/p.csv", "data.target=species"]
+    data = _compose(*overrides)["data"]
+    frame = load_source(data)
+    schema = effective_schema(frame, data)
+    assert schema["task"] == "classification"
+    assert {"bill_length_mm", "body_mass_g"} <= set(schema["numeric"])
+    report = validate_frame(frame, schema)
     assert report["passed"], report["failures"]
 
 
 @pytest.mark.parametrize("option", [o for g, o in OPTIONS if g == "split"])
 def test_split_option_splits_the_default_data(option):
     cfg = _compose(f"split={option}")
-    train, test = split_dataset(
-        load_source(cfg["data"]["source"]), cfg["data"], cfg["split"], cfg["seed"]
-    )
+    frame = load_source(cfg["data"])
+    schema = effective_schema(frame, cfg["data"])
+    train, test = split_dataset(frame, schema, cfg["split"], cfg["seed"])
     assert len(train) > len(test) > 0
 
 
-@pytest.mark.parametrize("binary", [False, True], ids=["multiclass", "binary"])
-@pytest.mark.parametrize("option", [o for g, o in OPTIONS if g == "model"])
-def test_model_option_trains_and_round_trips_through_skops(option, binary, penguins, tmp_path):
+REGRESSORS = ("ridge", "random_forest_regressor", "hist_gradient_boosting_regressor")
+TASKS = [
+    (o, t)
+    for g, o in OPTIONS
+    if g == "model"
+    for t in (["regression"] if o in REGRESSORS else ["multiclass", "binary"])
+]
+
+
+@pytest.mark.parametrize(("option", "task"), TASKS, ids=[f"{o}-{t}" for o, t in TASKS])
+def test_model_option_trains_and_round_trips_through_skops(option, task, penguins, tmp_path):
     cfg = _compose(f"model={option}")
-    data = cfg["data"]
-    frame = penguins[penguins["species"] != "Gentoo"] if binary else penguins
+    data = dict(cfg["data"])
+    frame = penguins[penguins["species"] != "Gentoo"] if task == "binary" else penguins
+    if task == "regression":
+        frame = frame.dropna(subset=["body_mass_g"])
+        data["target"] = "body_mass_g"
+        data["numeric"] = [c for c in data["numeric"] if c != "body_mass_g"]
     pre = build_preprocessor(data["numeric"], data["categorical"], cfg["features"])
     pre.fit(frame[feature_columns(data)])
-    estimator = build_estimator(cfg["model"])
+    estimator = build_estimator(
+        cfg["model"], "regression" if task == "regression" else "classification"
+    )
     assert estimator.random_state == cfg["seed"]
     estimator.fit(transform_to_frame(pre, frame).to_numpy(), frame[data["target"]])
     pipeline = build_inference_pipeline(pre, estimator)
     save_model(tmp_path / "model.skops", pipeline)
     loaded = load_model(tmp_path / "model.skops")  # refuses types outside TRUSTED_TYPES
     x = frame[feature_columns(data)]
-    assert (loaded.predict_proba(x) == pipeline.predict_proba(x)).all()
+    assert (loaded.predict(x) == pipeline.predict(x)).all()
 
 
 def test_params_yaml_is_the_composition_of_conf(root):

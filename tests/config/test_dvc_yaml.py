@@ -80,7 +80,13 @@ def test_metrics_and_plot_data_are_tracked_by_git_not_the_cache():
     entries = evaluate["metrics"] + evaluate["outs"]
     assert all(next(iter(e.values())) == {"cache": False} for e in entries)
     plotted = {next(iter(p)) for p in PIPELINE["plots"]}
-    assert plotted == {str(Paths.confusion), str(Paths.roc), str(Paths.precision_recall)}
+    assert plotted == {
+        str(Paths.confusion),
+        str(Paths.roc),
+        str(Paths.precision_recall),
+        str(Paths.predicted_vs_actual),
+        str(Paths.residuals),
+    }
 
 
 @pytest.mark.parametrize("name", STAGES)

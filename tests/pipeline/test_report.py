@@ -76,17 +76,23 @@ def test_gate_fails_and_passes_with_the_configured_thresholds(repo, metrics):
     assert result.returncode == 1
     assert result.stdout.strip() == (
         f"FAIL balanced_accuracy: {new['balanced_accuracy']:.4f} vs "
-        f"{old['balanced_accuracy']:.4f} at HEAD~1, {drop:.4f} worse; gate.max_regression=0.01"
+        f"{old['balanced_accuracy']:.4f} at HEAD~1, {drop:.4f} worse; allowed "
+        f"{0.01 * old['balanced_accuracy']:.4f} (gate.max_relative_regression=0.01)"
     )
     try:
-        set_conf(repo, "conf/config.yaml", "max_regression: 0.01", "max_regression: 0.05")
+        set_conf(
+            repo,
+            "conf/config.yaml",
+            "max_relative_regression: 0.01",
+            "max_relative_regression: 0.05",
+        )
         passed = report(repo, "--gate-only")
         assert passed.returncode == 0
         assert passed.stdout.startswith("PASS balanced_accuracy")
-        set_conf(repo, "conf/config.yaml", "primary_threshold: 0.9", "primary_threshold: 0.99")
+        set_conf(repo, "conf/config.yaml", "balanced_accuracy: 0.9", "balanced_accuracy: 0.99")
         floor = report(repo, "--gate-only")
         assert floor.returncode == 1
-        assert "beyond the minimum gate.primary_threshold=0.99" in floor.stdout
+        assert "beyond the minimum gate.thresholds.balanced_accuracy=0.99" in floor.stdout
     finally:
         run(repo, "git", "checkout", "--", "conf", "params.yaml")
 

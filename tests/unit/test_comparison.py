@@ -1,6 +1,6 @@
 import pytest
 
-from reprolab.comparison import MetricDelta, changed_params, gate, metric_deltas
+from reprolab.comparison import MetricDelta, changed_params, gate, metric_deltas, resolve_compare
 from reprolab.errors import ReprolabError
 from reprolab.evaluation import direction_of
 
@@ -9,7 +9,7 @@ COMPARE = {
     "direction": "maximize",
     "key_metrics": ["accuracy", "log_loss"],
 }
-GATE = {"primary_threshold": 0.9, "max_regression": 0.01}
+GATE = {"thresholds": {"balanced_accuracy": 0.9}, "max_relative_regression": 0.01}
 DIFF = {
     "metrics/evaluate.json": {
         "log_loss": {"old": 0.2, "new": 0.1, "diff": -0.1},
@@ -50,6 +50,26 @@ def test_verdict_respects_each_metrics_direction():
     assert log_loss.relative == pytest.approx(-0.5)
 
 
+def test_auto_follows_the_task():
+    auto = {
+        "primary_metric": "auto",
+        "direction": "auto",
+        "secondary_metric": "auto",
+        "secondary_direction": "auto",
+        "key_metrics": "auto",
+    }
+    classification = resolve_compare(auto, {"balanced_accuracy", "log_loss"})
+    assert (classification["primary_metric"], classification["direction"]) == (
+        "balanced_accuracy",
+        "maximize",
+    )
+    assert classification["secondary_direction"] == "minimize"
+    regression = resolve_compare(auto, {"rmse", "mae", "r2"})
+    assert (regression["primary_metric"], regression["direction"]) == ("rmse", "minimize")
+    assert regression["key_metrics"] == ["rmse", "mae", "r2"]
+    assert resolve_compare({**auto, "primary_metric": "r2"}, {"rmse"})["direction"] == "maximize"
+
+
 def test_changed_params_are_listed_with_both_values():
     diff = {"params.yaml": {"model.C": {"old": 1.0, "new": 0.5}, "seed": {"old": 1, "new": 2}}}
     assert changed_params(diff) == [("model.C", 1.0, 0.5), ("seed", 1, 2)]
@@ -59,19 +79,20 @@ def test_changed_params_are_listed_with_both_values():
     ("base", "new", "passed", "words"),
     [
         (0.95, 0.97, True, "PASS balanced_accuracy: 0.9700 vs 0.9500 at main"),
-        (0.95, 0.945, True, "change -0.0050"),  # within tolerance
+        (0.95, 0.945, True, "change -0.0050; allowed 0.0095 worse"),
         (
             0.95,
             0.93,
             False,
             "FAIL balanced_accuracy: 0.9300 vs 0.9500 at main, 0.0200 worse; "
-            "gate.max_regression=0.01",
+            "allowed 0.0095 (gate.max_relative_regression=0.01)",
         ),
         (
             0.85,
             0.88,
             False,
-            "FAIL balanced_accuracy: 0.8800 is beyond the minimum gate.primary_threshold=0.9",
+            "FAIL balanced_accuracy: 0.8800 is beyond the minimum "
+            "gate.thresholds.balanced_accuracy=0.9",
         ),
         (None, 0.95, True, "no value at main to compare"),
         (0.95, None, False, "no value in this revision"),
@@ -84,14 +105,17 @@ def test_gate_when_maximizing(base, new, passed, words):
 
 
 def test_gate_when_minimizing_lower_is_better():
-    cfg = {"primary_threshold": 5.0, "max_regression": 0.1}
+    cfg = {"thresholds": {"rmse": 5.0}, "max_relative_regression": 0.1}
     assert gate(MetricDelta("rmse", 3.0, 2.5, "minimize"), cfg, "main").passed
     worse = gate(MetricDelta("rmse", 3.0, 3.5, "minimize"), cfg, "main")
     assert not worse.passed
     assert worse.line == (
-        "FAIL rmse: 3.5000 vs 3.0000 at main, 0.5000 worse; gate.max_regression=0.1"
+        "FAIL rmse: 3.5000 vs 3.0000 at main, 0.5000 worse; allowed 0.3000 "
+        "(gate.max_relative_regression=0.1)"
     )
     assert "beyond the maximum" in gate(MetricDelta("rmse", 6.0, 5.5, "minimize"), cfg, "m").line
+    no_threshold = {"max_relative_regression": 0.1}
+    assert gate(MetricDelta("rmse", 60.0, 55.0, "minimize"), no_threshold, "main").passed
 
 
 def test_gate_refuses_an_unknown_direction():

@@ -61,6 +61,6 @@ def test_missing_input_names_the_file_and_the_fix(root, tmp_path):
     result = _run("split", tmp_path, root)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "split: error: data/raw/dataset.parquet: file not found; "
+        "split: error: reports/schema.yaml: file not found; "
         "expected the output of an earlier stage (run `dvc repro`)"
     )

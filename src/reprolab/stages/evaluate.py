@@ -5,27 +5,49 @@ from reprolab.stages.shell import run_stage
 
 def evaluate() -> str:
     from reprolab import evaluation
-    from reprolab.config import Paths, get, load_params
+    from reprolab.config import Paths
     from reprolab.features import feature_columns, require_columns
-    from reprolab.files import read_parquet, write_json
+    from reprolab.files import read_parquet, read_yaml, write_json
     from reprolab.persistence import load_model
 
-    data = get(load_params(), "data")
+    schema = read_yaml(Paths.schema)
     test = read_parquet(Paths.test)
-    require_columns(test, [*feature_columns(data), data["target"]], str(Paths.test))
+    require_columns(test, [*feature_columns(schema), schema["target"]], str(Paths.test))
     model = load_model(Paths.model)
-    y_true = test[data["target"]]
-    proba = model.predict_proba(test[feature_columns(data)])
-    classes = list(model.classes_)
-    metrics = evaluation.classification_metrics(y_true, proba, classes)
+    y_true, x = test[schema["target"]], test[feature_columns(schema)]
+    # Every plot file is written for every task (empty when it does not apply), so
+    # dvc.yaml's outputs are the same whatever the data.
+    plots = {
+        path: []
+        for path in (
+            Paths.confusion,
+            Paths.roc,
+            Paths.precision_recall,
+            Paths.predicted_vs_actual,
+            Paths.residuals,
+        )
+    }
+    if schema["task"] == "regression":
+        predicted = model.predict(x)
+        metrics = evaluation.regression_metrics(y_true, predicted)
+        plots[Paths.predicted_vs_actual], plots[Paths.residuals] = evaluation.regression_records(
+            y_true, predicted
+        )
+        summary = f"rmse {metrics['rmse']:.4f}, mae {metrics['mae']:.4f}, r2 {metrics['r2']:.4f}"
+    else:
+        proba, classes = model.predict_proba(x), list(model.classes_)
+        metrics = evaluation.classification_metrics(y_true, proba, classes)
+        plots[Paths.confusion] = evaluation.confusion_records(y_true, proba, classes)
+        plots[Paths.roc] = evaluation.roc_records(y_true, proba, classes)
+        plots[Paths.precision_recall] = evaluation.precision_recall_records(y_true, proba, classes)
+        summary = (
+            f"accuracy {metrics['accuracy']:.4f}, balanced accuracy "
+            f"{metrics['balanced_accuracy']:.4f}, log loss {metrics['log_loss']:.4f}"
+        )
     write_json(Paths.metrics, metrics)
-    write_json(Paths.confusion, evaluation.confusion_records(y_true, proba, classes))
-    write_json(Paths.roc, evaluation.roc_records(y_true, proba, classes))
-    write_json(Paths.precision_recall, evaluation.precision_recall_records(y_true, proba, classes))
-    return (
-        f"accuracy {metrics['accuracy']:.4f}, balanced accuracy "
-        f"{metrics['balanced_accuracy']:.4f}, log loss {metrics['log_loss']:.4f}"
-    )
+    for path, records in plots.items():
+        write_json(path, records)
+    return summary
 
 
 if __name__ == "__main__":

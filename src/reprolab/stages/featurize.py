@@ -11,22 +11,21 @@ def featurize() -> str:
         require_columns,
         transform_to_frame,
     )
-    from reprolab.files import read_parquet, write_parquet
+    from reprolab.files import read_parquet, read_yaml, write_parquet
     from reprolab.persistence import save_model
 
-    params = load_params()
-    data = get(params, "data")
+    schema = read_yaml(Paths.schema)
     train = read_parquet(Paths.train)
-    require_columns(train, [*feature_columns(data), data["target"]], str(Paths.train))
+    require_columns(train, [*feature_columns(schema), schema["target"]], str(Paths.train))
     preprocessor = build_preprocessor(
-        data.get("numeric") or [], data.get("categorical") or [], get(params, "features")
+        schema["numeric"], schema["categorical"], get(load_params(), "features")
     )
-    preprocessor.fit(train[feature_columns(data)])
+    preprocessor.fit(train[feature_columns(schema)])
     features = transform_to_frame(preprocessor, train)
-    features[data["target"]] = train[data["target"]].to_numpy()
+    features[schema["target"]] = train[schema["target"]].to_numpy()
     save_model(Paths.preprocessor, preprocessor)
     write_parquet(Paths.train_features, features)
-    return f"{len(feature_columns(data))} columns -> {features.shape[1] - 1} features"
+    return f"{len(feature_columns(schema))} columns -> {features.shape[1] - 1} features"
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""ingest: load the configured data source (data.source) into data/raw/ as parquet."""
+"""ingest: load the configured data source (data.source, data.path) into data/raw/ as parquet."""
 
 from reprolab.stages.shell import run_stage
 
@@ -6,13 +6,18 @@ from reprolab.stages.shell import run_stage
 def ingest() -> str:
     from reprolab.config import Paths, get, load_params
     from reprolab.files import log, write_parquet
+    from reprolab.inference import normalize_booleans
     from reprolab.sources import load_source
 
-    source = get(load_params(), "data.source")
-    frame = load_source(source)
-    log.info("read source %s (%d rows, %d columns)", source["kind"], len(frame), frame.shape[1])
+    data = get(load_params(), "data")
+    frame = load_source(data)
+    where = data.get("path") or data["source"]["kind"]
+    log.info("read %s (%d rows, %d columns)", where, len(frame), frame.shape[1])
+    for column in normalize_booleans(frame):
+        log.info("column %r: true/false values stored as the strings 'True'/'False'", column)
+    frame.columns = [str(column) for column in frame.columns]
     write_parquet(Paths.raw, frame)
-    return f"ingested {len(frame)} rows from {source['kind']}"
+    return f"ingested {len(frame)} rows from {where}"
 
 
 if __name__ == "__main__":

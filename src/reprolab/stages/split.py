@@ -5,14 +5,13 @@ from reprolab.stages.shell import run_stage
 
 def split() -> str:
     from reprolab.config import Paths, get, load_params
-    from reprolab.files import read_parquet, write_parquet
+    from reprolab.files import read_parquet, read_yaml, write_parquet
     from reprolab.splitting import split_dataset
 
     params = load_params()
+    schema = read_yaml(Paths.schema)
     frame = read_parquet(Paths.raw)
-    train, test = split_dataset(
-        frame, get(params, "data"), get(params, "split"), get(params, "seed")
-    )
+    train, test = split_dataset(frame, schema, get(params, "split"), get(params, "seed"))
     write_parquet(Paths.train, train)
     write_parquet(Paths.test, test)
     return f"{len(train)} train rows, {len(test)} test rows ({get(params, 'split.method')})"

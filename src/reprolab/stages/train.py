@@ -6,12 +6,12 @@ from reprolab.stages.shell import run_stage
 def train() -> str:
     from reprolab.config import Paths, get, load_params
     from reprolab.errors import ReprolabError
-    from reprolab.files import log, read_parquet
+    from reprolab.files import log, read_parquet, read_yaml
     from reprolab.models import build_estimator, build_inference_pipeline, fit_estimator
     from reprolab.persistence import load_model, save_model
 
-    params = load_params()
-    target = get(params, "data.target")
+    schema = read_yaml(Paths.schema)
+    target = schema["target"]
     features = read_parquet(Paths.train_features)
     preprocessor = load_model(Paths.preprocessor)
     expected = list(preprocessor.get_feature_names_out())
@@ -21,13 +21,13 @@ def train() -> str:
             f"{Paths.train_features}: feature columns do not match {Paths.preprocessor}; "
             "expected both from the same featurize run (run `dvc repro`)"
         )
-    estimator = build_estimator(get(params, "model"))
+    estimator = build_estimator(get(load_params(), "model"), schema["task"])
     log.info(
         "fitting %s on %d rows x %d features", type(estimator).__name__, *features[found].shape
     )
     fit_estimator(estimator, features[found].to_numpy(dtype="float64"), features[target].to_numpy())
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
-    return f"trained {type(estimator).__name__}"
+    return f"trained {type(estimator).__name__} ({schema['task']})"
 
 
 if __name__ == "__main__":

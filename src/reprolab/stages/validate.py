@@ -1,17 +1,43 @@
-"""validate: check the raw data against the schema that the data config declares."""
+"""validate: settle the schema (declared, pinned or inferred) and check the raw data against it."""
 
 from reprolab.stages.shell import run_stage
 
 
 def validate() -> str:
+    from pathlib import Path
+
     from reprolab.config import Paths, get, load_params
-    from reprolab.files import read_parquet, write_json
+    from reprolab.files import log, read_parquet, read_yaml, write_json, write_yaml
+    from reprolab.inference import effective_schema, require_schema_keys
     from reprolab.schema import require_valid, validate_frame
 
     data = get(load_params(), "data")
     frame = read_parquet(Paths.raw)
-    report = validate_frame(frame, data)
-    # The report is written either way: after a failure it is what the user reads.
+    if data.get("schema_file"):
+        pinned = Path(data["schema_file"])
+        if Path("schemas").resolve() not in pinned.resolve().parents:
+            from reprolab.errors import ReprolabError
+
+            raise ReprolabError(
+                f"data.schema_file: {pinned} is outside schemas/; expected it "
+                "there (validate depends on that folder)"
+            )
+        schema = require_schema_keys(read_yaml(pinned), str(pinned))
+        log.info("schema pinned by %s", data["schema_file"])
+    else:
+        schema = effective_schema(frame, data)
+    for column, reason in schema["excluded"].items():
+        log.info("excluded column %r: %s", column, reason)
+    log.info(
+        "task %s; target %r; %d numeric and %d categorical features",
+        schema["task"],
+        schema["target"],
+        len(schema["numeric"]),
+        len(schema["categorical"]),
+    )
+    report = validate_frame(frame, schema)
+    # Both are written either way: after a failure they are what the user reads.
+    write_yaml(Paths.schema, schema)
     write_json(Paths.validation_report, report)
     require_valid(str(Paths.raw), report)
     return f"{report['rows']} rows passed every check"

@@ -1,0 +1,184 @@
+"""The effective schema of a table: what the data config declares, the rest inferred.
+
+Column roles (numeric, categorical), the task (classification or regression) and the
+contract that `validate` enforces. Columns that would mislead a model (row ids, free
+text, copies of the target, datetimes, constants, all-missing) are excluded, each
+with a reason. The result has the shape of a `data` config section, so a user can
+commit it (`data.schema_file`) to pin it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pandas.api import types as ptypes
+
+from reprolab.errors import ReprolabError
+
+MAX_CLASSES = 20  # an integer target with more distinct values is a regression target
+FREE_TEXT_LENGTH = 30
+HIGH_CARDINALITY = 0.5  # share of rows with distinct values above which strings are not categories
+
+
+def infer_task(target: pd.Series, name: str) -> str:
+    values = target.dropna()
+    if values.empty:
+        raise ReprolabError(f"column '{name}' (data.target): all values missing; expected labels")
+    if values.nunique() < 2:
+        raise ReprolabError(
+            f"column '{name}' (data.target): one value only ({values.iloc[0]!r}); expected at "
+            "least 2 classes or a varying number"
+        )
+    if ptypes.is_bool_dtype(values) or not ptypes.is_numeric_dtype(values):
+        return "classification"
+    integral = ptypes.is_integer_dtype(values) or bool((values == values.round()).all())
+    return "classification" if integral and values.nunique() <= MAX_CLASSES else "regression"
+
+
+def _is_id_like(series: pd.Series) -> bool:
+    values = series.dropna()
+    if len(values) < 20 or values.nunique() != len(series):
+        return False
+    if ptypes.is_integer_dtype(values):
+        return int(values.max()) - int(values.min()) + 1 == len(values)
+    return not ptypes.is_numeric_dtype(values)
+
+
+def _looks_like_datetime(series: pd.Series) -> bool:
+    if ptypes.is_datetime64_any_dtype(series):
+        return True
+    if ptypes.is_numeric_dtype(series) or series.dropna().empty:
+        return False
+    sample = series.dropna().astype(str).head(200)
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= 0.95)
+
+
+def exclusion_reason(series: pd.Series, target: pd.Series) -> str | None:
+    """Why a column should not be a feature, or None if it can be one."""
+    values = series.dropna()
+    if values.empty:
+        return "all values missing"
+    if values.nunique() == 1:
+        return f"constant ({values.iloc[0]!r} on every row)"
+    if series.equals(target):
+        return "leakage: identical to the target"
+    if _is_id_like(series):
+        return "id-like: a distinct value on every row"
+    if _looks_like_datetime(series):
+        return "datetime: not a model feature (name it data.time_column to split by it)"
+    if not ptypes.is_numeric_dtype(values):
+        text = values.astype(str)
+        if values.nunique() > HIGH_CARDINALITY * len(series):
+            if text.str.len().mean() > FREE_TEXT_LENGTH:
+                return "free text: long strings, mostly distinct"
+            return f"high cardinality: {values.nunique()} distinct values in {len(series)} rows"
+    return None
+
+
+def _observed(series: pd.Series) -> list[Any]:
+    """Distinct values as plain Python values (YAML-friendly), sorted."""
+    return sorted(series.dropna().unique().tolist())
+
+
+def normalize_booleans(frame: pd.DataFrame) -> list[str]:
+    """Store true/false columns as the strings 'True'/'False' (in place): they are then
+    categories, which scikit-learn's imputers accept. Returns the columns changed."""
+    changed = []
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if ptypes.is_bool_dtype(frame[column]) or (
+            not values.empty
+            and ptypes.is_object_dtype(frame[column])
+            and values.map(type).eq(bool).all()
+        ):
+            frame[column] = frame[column].map({True: "True", False: "False"}).astype("str")
+            changed.append(str(column))
+    return changed
+
+
+def role_of(series: pd.Series) -> str:
+    return (
+        "numeric"
+        if ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series)
+        else "categorical"
+    )
+
+
+def effective_schema(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any]:
+    """The data config with every `null` role filled in from `frame`."""
+    target = data["target"]
+    if target not in frame.columns:
+        raise ReprolabError(
+            f"data.target: column {target!r} not found; expected one of {list(frame.columns)}"
+        )
+    task = data.get("task") or "auto"
+    if task == "auto":
+        task = infer_task(frame[target], target)
+    elif task not in ("classification", "regression"):
+        raise ReprolabError(f"data.task: found {task!r}; expected auto|classification|regression")
+    labels = frame[target].dropna()
+    if task == "classification" and labels.nunique() < 2:
+        raise ReprolabError(
+            f"column {target!r} (data.target): {labels.nunique()} class(es); expected at least 2"
+        )
+    if task == "regression" and not ptypes.is_numeric_dtype(labels):
+        raise ReprolabError(
+            f"column {target!r} (data.target): not numeric; data.task=regression expects numbers"
+        )
+    reserved = {target, data.get("id_column"), data.get("time_column"), *(data.get("drop") or [])}
+    declared = data.get("numeric") is not None or data.get("categorical") is not None
+    numeric, categorical = list(data.get("numeric") or []), list(data.get("categorical") or [])
+    excluded: dict[str, str] = {}
+    if not declared:
+        for column in frame.columns:
+            if column in reserved:
+                continue
+            reason = exclusion_reason(frame[column], frame[target])
+            if reason:
+                excluded[str(column)] = reason
+            else:
+                (numeric if role_of(frame[column]) == "numeric" else categorical).append(column)
+    contract = dict(data.get("schema") or {})
+    if not declared:
+        contract.setdefault("categories", {c: _observed(frame[c]) for c in categorical})
+    if task == "classification" and not contract.get("classes"):
+        contract["classes"] = _observed(frame[target])
+    if task == "regression":
+        contract.pop("classes", None)
+    return {
+        "name": data.get("name"),
+        "task": task,
+        "target": target,
+        "numeric": numeric,
+        "categorical": categorical,
+        "id_column": data.get("id_column"),
+        "time_column": data.get("time_column"),
+        "excluded": excluded,
+        "schema": contract,
+    }
+
+
+SCHEMA_KEYS = (
+    "task",
+    "target",
+    "numeric",
+    "categorical",
+    "id_column",
+    "time_column",
+    "excluded",
+    "schema",
+)
+
+
+def require_schema_keys(schema: Any, source: str) -> dict[str, Any]:
+    """A pinned schema file must have every key the pipeline reads."""
+    if not isinstance(schema, dict):
+        raise ReprolabError(f"{source}: expected a mapping (a copy of reports/schema.yaml)")
+    missing = [key for key in SCHEMA_KEYS if key not in schema]
+    if missing:
+        raise ReprolabError(
+            f"{source}: missing key(s) {missing}; expected those of reports/schema.yaml"
+        )
+    return schema
