@@ -64,16 +64,16 @@ def exclusion_reason(series: pd.Series, target: pd.Series) -> str | None:
         return f"constant ({values.iloc[0]!r} on every row)"
     if series.equals(target):
         return "leakage: identical to the target"
-    if _is_id_like(series):
-        return "id-like: a distinct value on every row"
     if _looks_like_datetime(series):
         return "datetime: not a model feature (name it data.time_column to split by it)"
-    if not ptypes.is_numeric_dtype(values):
-        text = values.astype(str)
-        if values.nunique() > HIGH_CARDINALITY * len(series):
-            if text.str.len().mean() > FREE_TEXT_LENGTH:
-                return "free text: long strings, mostly distinct"
-            return f"high cardinality: {values.nunique()} distinct values in {len(series)} rows"
+    mostly_distinct = values.nunique() > HIGH_CARDINALITY * len(series)
+    is_text = not ptypes.is_numeric_dtype(values)
+    if is_text and mostly_distinct and values.astype(str).str.len().mean() > FREE_TEXT_LENGTH:
+        return "free text: long strings, mostly distinct"
+    if _is_id_like(series):
+        return "id-like: a distinct value on every row"
+    if is_text and mostly_distinct:
+        return f"high cardinality: {values.nunique()} distinct values in {len(series)} rows"
     return None
 
 

@@ -72,7 +72,7 @@ def read_csv(path: Path, encoding: str = "utf-8", delimiter: str | None = None) 
     if len(header) == 1 and any(sep in header[0] for sep in ";\t|,"):
         raise ReprolabError(
             f"{path}: found one column {header[0]!r}; expected several: set "
-            "data.source.delimiter to the file's separator (e.g. -S 'data.source.delimiter=;')"
+            "data.source.delimiter to the file's separator (e.g. -S \"data.source.delimiter=';'\")"
         )
     try:
         frame = pd.read_csv(path, encoding=encoding, sep=delimiter)

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+
+from reprolab.verify import clean_copy
 
 from .helpers import run
 
 
 @pytest.fixture(scope="module")
 def repo(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new git repository holding exactly the committed files of this one."""
-    dest = tmp_path_factory.mktemp("clone")
-    tracked = run(root, "git", "ls-files", "-z").stdout.split("\0")
-    for name in filter(None, tracked):
-        if (root / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root / name, dest / name)
-    run(dest, "git", "init", "-q", "-b", "main")
+    """A new git repository holding this one's tracked files (and data/external)."""
+    dest = clean_copy(root, tmp_path_factory.mktemp("clone"))
     run(dest, "git", "config", "user.name", "Pipeline Test")
     run(dest, "git", "config", "user.email", "pipeline-test@example.invalid")
-    run(dest, "git", "add", "-A")
-    run(dest, "git", "commit", "-qm", "copy of the repository under test")
     return dest

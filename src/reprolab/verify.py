@@ -1,0 +1,132 @@
+"""Check byte-reproducibility: build the pipeline twice from clean copies, compare outputs.
+
+    python -m reprolab.verify [-S key=value ...]      # what `make verify` runs
+
+Each copy holds the workspace's git-tracked files and the data files under
+data/external/, in a new git repository with an empty DVC cache; `-S` overrides
+are composed into its params.yaml as `dvc exp run -S` would. Both copies run
+`dvc repro --force` at the same time; every output, metric and plot file of
+dvc.yaml must hash the same, or each difference is named and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from reprolab.errors import ReprolabError
+from reprolab.sources import EXTERNAL_DIR
+
+IDENTITY = ["-c", "user.name=reprolab verify", "-c", "user.email=verify@reprolab.invalid"]
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def clean_copy(root: Path, dest: Path) -> Path:
+    """A new git repository with root's tracked files (as in the workspace) and its
+    data/external files; no DVC cache, no outputs."""
+    tracked = [name for name in _git(root, "ls-files", "-z").split("\0") if name]
+    external = sorted(p.relative_to(root) for p in (root / EXTERNAL_DIR).rglob("*") if p.is_file())
+    for name in [*tracked, *map(str, external)]:
+        if (root / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, dest / name)
+    _git(dest, "init", "-q", "-b", "main")
+    _git(dest, "add", "-A")
+    _git(dest, *IDENTITY, "commit", "-qm", "clean copy")
+    return dest
+
+
+def outputs(pipeline: dict) -> list[str]:
+    """Every file dvc.yaml declares as a stage output, metric or plot."""
+    paths = []
+    for stage in pipeline["stages"].values():
+        for section in ("outs", "metrics", "plots"):
+            for entry in stage.get(section, []):
+                paths.append(next(iter(entry)) if isinstance(entry, dict) else entry)
+    return sorted(paths)
+
+
+def digest(path: Path) -> str:
+    if not path.exists():
+        return "missing"
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def build(copy: Path) -> None:
+    result = subprocess.run(
+        ["dvc", "repro", "--force", "--no-run-cache"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
+        raise ReprolabError(f"dvc repro failed in {copy}:\n{tail}")
+
+
+def verify(root: Path, overrides: list[str]) -> list[str]:
+    """Differences between two clean builds, as 'path: hash1 != hash2' lines."""
+    pipeline = yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="reprolab-verify-") as tmp:
+        copies = [clean_copy(root, Path(tmp) / name) for name in ("first", "second")]
+        if overrides:
+            from reprolab.compose import compose_to
+
+            for copy in copies:  # one at a time: Hydra's global state is not thread-safe
+                compose_to(copy / "params.yaml", copy, overrides)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(build, copies))
+        differences = []
+        for path in outputs(pipeline):
+            first, second = (digest(copy / path) for copy in copies)
+            print(f"{first}  {path}")
+            if first != second or first == "missing":
+                differences.append(f"{path}: {first} != {second}")
+    return differences
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m reprolab.verify",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-S",
+        "--set",
+        action="append",
+        default=[],
+        dest="overrides",
+        help="a Hydra override, as for dvc exp run -S",
+    )
+    args = parser.parse_args(argv)
+    try:
+        differences = verify(Path.cwd(), args.overrides)
+    except ReprolabError as error:
+        print(f"verify: error: {error}", file=sys.stderr)
+        return 2
+    if differences:
+        print("verify: outputs differ between two clean builds:", file=sys.stderr)
+        for line in differences:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    print("verify: two clean builds produced identical outputs")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

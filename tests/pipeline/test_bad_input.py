@@ -1,0 +1,182 @@
+"""The bad-input matrix: each case exits non-zero with one message naming the file, column
+or key, no traceback, and no half-written output. Stages run as DVC runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reprolab.compose import compose_to
+
+from .helpers import run
+from .tables import churn, houses
+
+pytestmark = pytest.mark.pipeline
+
+STAGES = ("ingest", "validate", "split")
+
+
+def _houses_with(**changes) -> pd.DataFrame:
+    frame = houses(rows=60)
+    for column, values in changes.items():
+        frame[column] = values
+    return frame
+
+
+def _write(path: Path, content) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
+        path.write_text(content)
+    else:
+        content.to_csv(path, index=False)
+
+
+GOOD = "area_m2,rooms,price\n50,2,100\n60,3,120\n"
+CASES = {
+    # case: (file content or None, extra overrides, failing stage, words of the message)
+    "missing file": (None, [], "ingest", "data.path: file 'data/external/t.csv' not found"),
+    "empty file": (b"", [], "ingest", "data/external/t.csv: empty file"),
+    "header only": (
+        "area_m2,rooms,price\n",
+        [],
+        "ingest",
+        "data/external/t.csv: header only, no data rows",
+    ),
+    "undecodable bytes": (
+        b"area,price\n\xff\xfe\x00bad,1\n",
+        [],
+        "ingest",
+        "data/external/t.csv: bytes at position",
+    ),
+    "wrong delimiter": (
+        "area_m2;rooms;price\n50;2;100\n60;3;120\n",
+        ["data.source.delimiter=','"],
+        "ingest",
+        "found one column 'area_m2;rooms;price'",
+    ),
+    "duplicate column names": (
+        "a,a,price\n1,2,3\n4,5,6\n",
+        [],
+        "ingest",
+        "duplicate column names ['a']",
+    ),
+    "target column missing": (
+        GOOD,
+        ["data.target=cost"],
+        "validate",
+        "data.target: column 'cost' not found",
+    ),
+    "target all null": (
+        _houses_with(price=np.nan),
+        [],
+        "validate",
+        "column 'price' (data.target): all values missing",
+    ),
+    "target constant": (
+        _houses_with(price=5.0),
+        [],
+        "validate",
+        "column 'price' (data.target): one value only",
+    ),
+    "single class": (
+        churn().assign(churned=1),
+        ["data.target=churned", "data.task=classification"],
+        "validate",
+        "column 'churned' (data.target): 1 class(es); expected at least 2",
+    ),
+    "class too small to split": (
+        churn().assign(churned=[2] + [0, 1] * 99 + [0]),
+        ["data.target=churned"],
+        "validate",
+        "column 'churned', check class_has_2_rows: 1 failing",
+    ),
+    "text in a numeric column": (
+        _houses_with(rooms=["two"] + [3] * 59),
+        ["data.numeric=[rooms,area_m2]", "data.categorical=[city]"],
+        "validate",
+        "column 'rooms', check is_number: 1 failing",
+    ),
+    "infinity": (
+        _houses_with(area_m2=[np.inf] + [50.0] * 59),
+        [],
+        "validate",
+        "column 'area_m2', check is_finite: 1 failing",
+    ),
+    "row id in the features": (
+        houses(rows=60),
+        ["data.numeric=[listing_id,area_m2]", "data.categorical=[city]"],
+        "validate",
+        "column 'listing_id', check not_a_row_id",
+    ),
+    "copy of the target": (
+        _houses_with(price_again=houses(rows=60)["price"]),
+        ["data.numeric=[price_again,area_m2]", "data.categorical=[city]"],
+        "validate",
+        "column 'price_again', check not_a_copy_of_the_target",
+    ),
+    "all-null feature": (
+        _houses_with(rooms=np.nan),
+        ["data.numeric=[rooms,area_m2]", "data.categorical=[city]"],
+        "validate",
+        "column 'rooms', check not_all_missing: 60 failing",
+    ),
+}
+
+
+def _stage(workdir: Path, root: Path, stage: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    return subprocess.run(
+        [sys.executable, "-m", f"reprolab.stages.{stage}"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_refused_clearly_and_cleanly(case, root, tmp_path):
+    content, overrides, failing, words = CASES[case]
+    if content is not None:
+        _write(tmp_path / "data/external/t.csv", content)
+    compose_to(
+        tmp_path / "params.yaml",
+        root,
+        ["data=csv", "data.path=data/external/t.csv", "data.target=price", *overrides],
+    )
+    for stage in STAGES:
+        result = _stage(tmp_path, root, stage)
+        if result.returncode != 0:
+            break
+    assert stage == failing, result.stderr
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith(f"{stage}: error: "), result.stderr
+    assert words in result.stderr, result.stderr
+    # Nothing half-written: no temp files, and the failing stage's data output is absent.
+    assert not list(tmp_path.rglob(".*.tmp-*"))
+    if stage == "ingest":
+        assert not (tmp_path / "data/raw/dataset.parquet").exists()
+    if stage == "validate":
+        assert not (tmp_path / "data/interim").exists()
+
+
+def test_unknown_config_key_and_model_name_are_named(repo):
+    key = run(repo, "dvc", "exp", "run", "-S", "split.folds=5", check=False)
+    assert key.returncode != 0
+    assert "split.folds" in key.stderr
+    model = run(repo, "dvc", "exp", "run", "-S", "model=gradient_magic", check=False)
+    assert model.returncode != 0
+    assert "model/gradient_magic" in model.stderr or "gradient_magic" in model.stderr
+    # Nothing lost: the committed outputs are intact and still match dvc.lock.
+    assert run(repo, "git", "status", "--porcelain", "--", "dvc.lock", "metrics").stdout == ""
