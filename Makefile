@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote report gate verify bench bench-sweep clean
+.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote report gate verify push pull bench bench-sweep clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,6 +56,13 @@ exps: install ## Experiments as Markdown, ranked by the primary metric, differin
 promote: install ## Write experiment EXP's config into conf/ and restore its outputs (EXP=<name>)
 	@test -n "$(EXP)" || { echo "usage: make promote EXP=<experiment name>  (see make exps)"; exit 2; }
 	PYTHONPATH=src $(BIN)/python -m reprolab.promote $(EXP)
+
+REMOTE ?=
+push: install ## Push DVC-tracked data and outputs to the DVC remote (REMOTE=<name>, default: the default remote)
+	$(BIN)/dvc push $(if $(REMOTE),-r $(REMOTE))
+
+pull: install ## Pull DVC-tracked data and outputs from the DVC remote (REMOTE=<name>)
+	$(BIN)/dvc pull $(if $(REMOTE),-r $(REMOTE))
 
 verify: install ## Build the pipeline twice from clean copies; fail naming any output that differs
 	PYTHONPATH=src $(BIN)/python -m reprolab.verify $(VERIFY_ARGS)

@@ -15,6 +15,7 @@ import argparse
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -126,9 +127,18 @@ def run_in_queue(overrides: list[str], jobs: int, poll: float = 2.0) -> list[dic
         raise ReprolabError(f"dvc exp run --queue failed: {queued.stderr.strip()}")
     names = sorted(set(_queue_status()) - before)
     print(f"queued {len(names)} experiments; running with {jobs} worker(s)", flush=True)
-    started = _dvc("queue", "start", "-j", str(jobs))
-    if started.returncode != 0:
-        raise ReprolabError(f"dvc queue start failed: {started.stderr.strip()}")
+    # The workers it starts outlive it and inherit its output: a pipe would never close.
+    with tempfile.TemporaryFile("w+") as errors:
+        started = subprocess.run(
+            ["dvc", "queue", "start", "-j", str(jobs)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            check=False,
+        )
+        errors.seek(0)
+        if started.returncode != 0:
+            raise ReprolabError(f"dvc queue start failed: {errors.read().strip()}")
     finished: dict[str, str] = {}
     while len(finished) < len(names):
         time.sleep(poll)
@@ -137,6 +147,7 @@ def run_in_queue(overrides: list[str], jobs: int, poll: float = 2.0) -> list[dic
             if name not in finished and status.get(name) in ("Success", "Failed"):
                 finished[name] = status[name]
                 print(f"[{len(finished)}/{len(names)}] {name}: {status[name]}", flush=True)
+    _dvc("queue", "stop")  # idle workers would otherwise linger
     results = []
     for name in names:
         ok = finished[name] == "Success"
