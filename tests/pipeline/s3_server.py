@@ -52,28 +52,22 @@ def moto_server() -> Iterator[tuple[str, subprocess.Popen]]:
         process.wait()
 
 
-def create_bucket(endpoint: str, bucket: str) -> None:
+def _client(endpoint: str):
     import boto3
 
-    client = boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=CREDENTIALS["AWS_DEFAULT_REGION"],
     )
-    client.create_bucket(Bucket=bucket)
+
+
+def create_bucket(endpoint: str, bucket: str) -> None:
+    _client(endpoint).create_bucket(Bucket=bucket)
 
 
 def list_keys(endpoint: str, bucket: str) -> list[str]:
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    pages = _client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=bucket)
     return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
