@@ -36,7 +36,7 @@ def infer_task(target: pd.Series, name: str) -> str:
     return "classification" if integral and values.nunique() <= MAX_CLASSES else "regression"
 
 
-def _is_id_like(series: pd.Series) -> bool:
+def is_id_like(series: pd.Series) -> bool:
     values = series.dropna()
     if len(values) < 20 or values.nunique() != len(series):
         return False
@@ -70,7 +70,7 @@ def exclusion_reason(series: pd.Series, target: pd.Series) -> str | None:
     is_text = not ptypes.is_numeric_dtype(values)
     if is_text and mostly_distinct and values.astype(str).str.len().mean() > FREE_TEXT_LENGTH:
         return "free text: long strings, mostly distinct"
-    if _is_id_like(series):
+    if is_id_like(series):
         return "id-like: a distinct value on every row"
     if is_text and mostly_distinct:
         return f"high cardinality: {values.nunique()} distinct values in {len(series)} rows"

@@ -97,7 +97,7 @@ def _failure(column: str, check: str, failing: int, examples: list[str] | None =
 def feature_failures(frame: pd.DataFrame, data: dict[str, Any]) -> list[dict[str, Any]]:
     """What pandera's per-value checks cannot see: features that are empty, leak the
     target or identify the row, and classes too small to split."""
-    from reprolab.inference import _is_id_like
+    from reprolab.inference import is_id_like
 
     target = data["target"]
     failures = []
@@ -111,7 +111,7 @@ def feature_failures(frame: pd.DataFrame, data: dict[str, Any]) -> list[dict[str
             failures.append(_failure(column, "not_all_missing", len(series)))
         elif series.equals(frame[target]):
             failures.append(_failure(column, "not_a_copy_of_the_target", len(series)))
-        elif column == data.get("id_column") or _is_id_like(series):
+        elif column == data.get("id_column") or is_id_like(series):
             failures.append(_failure(column, "not_a_row_id", len(series)))
     if data.get("task") == "classification":
         counts = frame[target].value_counts()

@@ -7,6 +7,7 @@ def validate() -> str:
     from pathlib import Path
 
     from reprolab.config import Paths, get, load_params
+    from reprolab.errors import ReprolabError
     from reprolab.files import log, read_parquet, read_yaml, write_json, write_yaml
     from reprolab.inference import effective_schema, require_schema_keys
     from reprolab.schema import require_valid, validate_frame
@@ -16,8 +17,6 @@ def validate() -> str:
     if data.get("schema_file"):
         pinned = Path(data["schema_file"])
         if Path("schemas").resolve() not in pinned.resolve().parents:
-            from reprolab.errors import ReprolabError
-
             raise ReprolabError(
                 f"data.schema_file: {pinned} is outside schemas/; expected it "
                 "there (validate depends on that folder)"
