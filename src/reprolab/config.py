@@ -12,6 +12,8 @@ from typing import Any
 from reprolab.errors import ReprolabError
 
 PARAMS_FILE = Path("params.yaml")
+# Production batches that the `monitor` stage compares with the training data.
+PRODUCTION_DIR = Path("data/production")
 CONF_DIR = Path("conf")
 
 
@@ -32,6 +34,9 @@ class Paths:
     precision_recall = Path("plots/precision_recall.json")
     predicted_vs_actual = Path("plots/predicted_vs_actual.json")
     residuals = Path("plots/residuals.json")
+    monitor_metrics = Path("metrics/monitor.json")
+    drift = Path("plots/drift.json")
+    monitor_report = Path("reports/monitor.md")
 
 
 _MISSING = object()

@@ -55,7 +55,7 @@ def _code_closure(module: str) -> set[str]:
 
 
 def test_stage_order_is_the_pipeline():
-    assert STAGES == ["ingest", "validate", "split", "featurize", "train", "evaluate"]
+    assert STAGES == ["ingest", "validate", "split", "featurize", "train", "evaluate", "monitor"]
 
 
 @pytest.mark.parametrize("name", STAGES)
@@ -86,6 +86,7 @@ def test_metrics_and_plot_data_are_tracked_by_git_not_the_cache():
         str(Paths.precision_recall),
         str(Paths.predicted_vs_actual),
         str(Paths.residuals),
+        str(Paths.drift),
     }
 
 

@@ -30,14 +30,14 @@ def test_repro_reproduces_the_committed_results_to_the_byte(repo):
     assert set(metrics["per_class"]) == {"Adelie", "Chinstrap", "Gentoo"}
 
 
-def test_model_param_experiment_reruns_only_train_and_evaluate(repo):
+def test_model_param_experiment_reruns_only_the_stages_after_the_model(repo):
     result = run(repo, "dvc", "exp", "run", "-n", "small-c", "-S", "model.C=0.05")
     ran = [
         line.split("'")[1]
         for line in result.stdout.splitlines()
         if line.startswith("Running stage")
     ]
-    assert ran == ["train", "evaluate"]
+    assert ran == ["train", "evaluate", "monitor"]  # monitor: the model's predictions
     exp = next(e for e in experiments(repo) if e["name"] == "small-c")
     assert exp["params"]["model"]["C"] == 0.05
     baseline = next(e for e in experiments(repo) if e["name"] == "main")

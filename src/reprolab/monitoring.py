@@ -1,0 +1,104 @@
+"""The monitoring verdict: drift per feature and in predictions, performance when the
+batches carry labels, and whether to retrain. Pure functions; `stages/monitor.py` runs them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reprolab.drift import feature_drift, prediction_drift
+
+
+def monitor_summary(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    schema: dict[str, Any],
+    predictions: tuple[np.ndarray, np.ndarray],
+    cfg: dict[str, Any],
+    performance: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Everything metrics/monitor.json holds."""
+    features = {}
+    for role in ("numeric", "categorical"):
+        for column in schema[role]:
+            features[column] = feature_drift(reference[column], current[column], role, cfg)
+    drifted = {c: f["reasons"] for c, f in features.items() if f["drifted"]}
+    prediction = prediction_drift(*predictions, schema["task"], cfg)
+    retrain = len(drifted) >= int(cfg["min_drifted_features"]) or prediction["drifted"]
+    return {
+        "verdict": "drift" if retrain else "ok",
+        "retrain_recommended": retrain,
+        "rows_reference": len(reference),
+        "rows_current": len(current),
+        "drifted_feature_count": len(drifted),
+        "drifted_features": drifted,
+        "prediction_drift": prediction,
+        "performance": performance or {},
+        "features": features,
+    }
+
+
+def no_data_summary() -> dict[str, Any]:
+    return {
+        "verdict": "no production data",
+        "retrain_recommended": False,
+        "rows_current": 0,
+        "drifted_feature_count": 0,
+        "drifted_features": {},
+        "features": {},
+        "prediction_drift": {},
+        "performance": {},
+    }
+
+
+def drift_records(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Plot data: PSI per feature, largest first."""
+    rows = [
+        {"feature": c, "psi": f["psi"], "drifted": f["drifted"]}
+        for c, f in summary["features"].items()
+    ]
+    return sorted(rows, key=lambda r: (-r["psi"], r["feature"]))
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    lines = [
+        "# Monitoring report",
+        "",
+        f"**Verdict: {summary['verdict']}**; retraining recommended: "
+        f"**{'yes' if summary['retrain_recommended'] else 'no'}** "
+        f"({summary['rows_current']} production rows).",
+        "",
+    ]
+    prediction = summary["prediction_drift"]
+    if prediction:
+        lines += [
+            f"Prediction drift: PSI {prediction['psi']:.3f}"
+            f"{' (drifted)' if prediction['drifted'] else ''}.",
+            "",
+        ]
+    if summary["performance"]:
+        lines += [
+            "Performance on the labelled production rows: "
+            + ", ".join(
+                f"{k} {v:.4f}" for k, v in summary["performance"].items() if isinstance(v, float)
+            )
+            + ".",
+            "",
+        ]
+    if summary["features"]:
+        lines += [
+            "| feature | role | PSI | p-value | missing ref → now | unseen | drifted: why |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in drift_records(summary):
+            f = summary["features"][row["feature"]]
+            why = "; ".join(f["reasons"]) or "-"
+            lines.append(
+                f"| {row['feature']} | {f['role']} | {f['psi']:.3f} | {f['p_value']:.2g} | "
+                f"{f['missing_rate_reference']:.1%} → {f['missing_rate_current']:.1%} | "
+                f"{f['unseen_rate']:.1%} | {why} |"
+            )
+    # One final newline: the file is committed, and the end-of-file hook checks it.
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,58 @@
+"""The monitoring loop on the real pipeline: a drifted batch fires the alert, a clean one
+clears it, and `dvc metrics diff` shows the change."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from .helpers import run
+
+pytestmark = pytest.mark.pipeline
+
+
+def simulate(repo, name, *drift):
+    run(
+        repo,
+        sys.executable,
+        "-m",
+        "reprolab.simulate",
+        "--output",
+        f"data/production/{name}.parquet",
+        "--rows",
+        "400",
+        "--seed",
+        "5",
+        *drift,
+    )
+
+
+def verdict(repo):
+    return json.loads((repo / "metrics/monitor.json").read_text())
+
+
+def test_alert_fires_on_drift_and_clears_on_a_clean_batch(repo):
+    run(repo, "dvc", "repro")
+    assert verdict(repo)["verdict"] == "no production data"
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "baseline", "--allow-empty")
+
+    simulate(repo, "week_1", "--shift", "flipper_length_mm=2", "--missing", "sex=0.5")
+    result = run(repo, "dvc", "repro")
+    assert "Running stage 'monitor'" in result.stdout
+    assert "Running stage 'train'" not in result.stdout
+    fired = verdict(repo)
+    assert fired["retrain_recommended"] is True
+    assert set(fired["drifted_features"]) == {"flipper_length_mm", "sex"}
+    assert "retraining recommended: **yes**" in (repo / "reports/monitor.md").read_text()
+    assert "drifted_feature_count" in run(repo, "dvc", "metrics", "diff", "--md").stdout
+
+    (repo / "data/production/week_1.parquet").unlink()
+    simulate(repo, "week_2")
+    run(repo, "dvc", "repro")
+    cleared = verdict(repo)
+    assert cleared["verdict"] == "ok", cleared["drifted_features"]
+    assert cleared["retrain_recommended"] is False
+    assert cleared["performance"]["labelled_rows"] == 400

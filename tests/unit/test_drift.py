@@ -1,0 +1,105 @@
+"""Drift detection: quiet on samples from the training distribution, loud on each kind
+of drift, and governed by the configured thresholds."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from reprolab.drift import prediction_drift
+from reprolab.monitoring import monitor_summary, render_markdown
+from reprolab.simulate import simulate_batch
+
+CFG = yaml.safe_load((Path(__file__).parents[2] / "conf/monitor/default.yaml").read_text())
+SCHEMA = {
+    "task": "classification",
+    "target": "label",
+    "numeric": ["x", "y"],
+    "categorical": ["colour"],
+}
+
+
+def population(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(10, 2, rows),
+            "y": rng.exponential(3, rows),
+            "colour": rng.choice(["red", "green", "blue"], rows, p=[0.5, 0.3, 0.2]),
+            "label": rng.choice(["a", "b"], rows),
+        }
+    )
+    frame.loc[rng.random(rows) < 0.05, "y"] = np.nan
+    return frame.astype({"colour": "str", "label": "str"})
+
+
+REFERENCE = population(3000, seed=0)
+
+
+def summary(current, cfg=CFG, predictions=None):
+    predictions = predictions or (REFERENCE["label"].to_numpy(), current["label"].to_numpy())
+    return monitor_summary(REFERENCE, current, SCHEMA, predictions, cfg, None)
+
+
+def test_no_alert_on_samples_from_the_training_distribution():
+    alerts = [summary(population(1000, seed))["retrain_recommended"] for seed in range(1, 31)]
+    assert sum(alerts) <= 1  # false-positive rate bounded (here at most 1 in 30)
+
+
+@pytest.mark.parametrize(
+    ("drift", "feature", "words"),
+    [
+        ({"shift": [("x", "1.0")]}, "x", "PSI"),
+        ({"mix": [("colour", "blue:0.7")]}, "colour", "chi-square"),
+        ({"missing": [("y", "0.4")]}, "y", "missing rate"),
+        ({"mix": [("colour", "purple:0.2")]}, "colour", "unseen categories"),
+    ],
+)
+def test_each_kind_of_drift_alerts_and_names_the_feature(drift, feature, words):
+    current = simulate_batch(REFERENCE, "label", 1000, 7, **drift)
+    result = summary(current)
+    assert result["retrain_recommended"]
+    assert list(result["drifted_features"]) == [feature]
+    assert words in " ".join(result["drifted_features"][feature])
+    assert f"| {feature} |" in render_markdown(result).splitlines()[8]  # worst first
+
+
+def test_label_shift_shows_as_prediction_drift():
+    current = simulate_batch(REFERENCE, "label", 1000, 7, label_shift=[("b", "0.9")])
+    shifted = prediction_drift(
+        REFERENCE["label"].to_numpy(), current["label"].to_numpy(), "classification", CFG
+    )
+    assert shifted["drifted"]
+    assert not prediction_drift(
+        REFERENCE["label"].to_numpy(),
+        population(1000, 3)["label"].to_numpy(),
+        "classification",
+        CFG,
+    )["drifted"]
+
+
+def test_the_verdict_follows_the_thresholds():
+    current = simulate_batch(REFERENCE, "label", 1000, 7, shift=[("x", "0.5")])
+    assert summary(current)["retrain_recommended"]
+    relaxed = {**CFG, "psi_threshold": 5.0}
+    assert not summary(current, relaxed)["retrain_recommended"]
+    assert not summary(current, {**CFG, "min_drifted_features": 2})["retrain_recommended"]
+
+
+def test_simulated_batches_are_seeded_and_shift_as_asked():
+    first = simulate_batch(REFERENCE, "label", 500, 3, shift=[("x", "1.0")])
+    assert first.equals(simulate_batch(REFERENCE, "label", 500, 3, shift=[("x", "1.0")]))
+    assert first["x"].mean() - REFERENCE["x"].mean() == pytest.approx(2.0, abs=0.4)
+    assert simulate_batch(REFERENCE, "label", 2000, 3, missing=[("y", "0.5")])[
+        "y"
+    ].isna().mean() == pytest.approx(0.5, abs=0.05)
+
+
+def test_reports_end_with_exactly_one_newline():
+    from reprolab.monitoring import no_data_summary
+
+    for result in (no_data_summary(), summary(population(500, 9))):
+        text = render_markdown(result)
+        assert text.endswith("\n") and not text.endswith("\n\n")
