@@ -7,11 +7,11 @@ disagree. `--check` fails (exit 1) when the committed file is stale.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
+from reprolab.cli import command_parser
 from reprolab.config import CONF_DIR, PARAMS_FILE
 from reprolab.files import write_bytes
 
@@ -32,7 +32,7 @@ def composed_text(root: Path, overrides: list[str] | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reprolab.compose", description=__doc__)
+    parser = command_parser("reprolab.compose", __doc__)
     parser.add_argument("--check", action="store_true", help="fail if params.yaml is stale")
     parser.add_argument("--root", type=Path, default=Path(), help="repository root")
     args = parser.parse_args(argv)

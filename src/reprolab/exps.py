@@ -8,11 +8,11 @@ from `evaluate.key_metrics` (primary metric first, direction from the config).
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 
+from reprolab.cli import command_parser
 from reprolab.comparison import resolve_compare
 from reprolab.config import get, load_params
 from reprolab.errors import ReprolabError
@@ -29,11 +29,7 @@ def exp_show(extra: list[str]) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m reprolab.exps",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("reprolab.exps", __doc__)
     parser.add_argument(
         "--all-commits",
         action="store_true",

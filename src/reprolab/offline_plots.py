@@ -10,9 +10,9 @@ set-up (`make install`), never committed.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from reprolab.cli import command_parser
 from reprolab.files import write_bytes
 
 TEMPLATE = Path(".dvc/offline_plots.html")
@@ -43,11 +43,7 @@ def build_template() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m reprolab.offline_plots",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("reprolab.offline_plots", __doc__)
     parser.add_argument("--output", type=Path, default=TEMPLATE)
     args = parser.parse_args(argv)
     write_bytes(args.output, build_template().encode("utf-8"))

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from reprolab.cli import command_parser
 from reprolab.compose import composed_text
 from reprolab.config import CONF_DIR, PARAMS_FILE
 from reprolab.errors import ReprolabError
@@ -132,11 +132,7 @@ def promote(name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m reprolab.promote",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("reprolab.promote", __doc__)
     parser.add_argument("experiment", help="experiment name (see `make exps`)")
     args = parser.parse_args(argv)
     try:

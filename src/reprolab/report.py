@@ -10,13 +10,13 @@ when the gate fails, in both modes.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from reprolab.cli import command_parser
 from reprolab.comparison import (
     MetricDelta,
     Verdict,
@@ -125,11 +125,7 @@ def render(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m reprolab.report",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("reprolab.report", __doc__)
     parser.add_argument("--base", default="main", help="revision to compare with (champion)")
     parser.add_argument("--gate-only", action="store_true", help="print the verdict only")
     args = parser.parse_args(argv)

@@ -13,13 +13,13 @@ Same arguments and seed, same bytes. Then `dvc repro` (the monitor stage) gives 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from reprolab.cli import command_parser
 from reprolab.errors import ReprolabError
 
 
@@ -81,11 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from reprolab.config import Paths
     from reprolab.files import read_parquet, read_yaml, write_parquet
 
-    parser = argparse.ArgumentParser(
-        prog="python -m reprolab.simulate",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("reprolab.simulate", __doc__)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)

@@ -11,7 +11,6 @@ their error, and the exit code is non-zero if any failed.
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reprolab.cli import command_parser
 from reprolab.config import CONF_DIR
 from reprolab.errors import ReprolabError
 
@@ -160,11 +160,7 @@ def run_in_queue(overrides: list[str], jobs: int, poll: float = 2.0) -> list[dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m reprolab.sweep",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("reprolab.sweep", __doc__)
     parser.add_argument("--grid", default="default", help="grid name in conf/sweeps.yaml")
     parser.add_argument("--mode", choices=("workspace", "queue"), default="workspace")
     parser.add_argument("--jobs", "-j", type=int, default=1, help="queue workers (queue mode)")

@@ -11,7 +11,6 @@ dvc.yaml must hash the same, or each difference is named and the exit code is 1.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from reprolab.cli import command_parser
 from reprolab.errors import ReprolabError
 from reprolab.sources import EXTERNAL_DIR
 
@@ -100,11 +100,7 @@ def verify(root: Path, overrides: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m reprolab.verify",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("reprolab.verify", __doc__)
     parser.add_argument(
         "-S",
         "--set",
