@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote report gate verify push pull bench bench-sweep clean
+.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote report gate verify push pull serve bench bench-sweep clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,6 +56,9 @@ exps: install ## Experiments as Markdown, ranked by the primary metric, differin
 promote: install ## Write experiment EXP's config into conf/ and restore its outputs (EXP=<name>)
 	@test -n "$(EXP)" || { echo "usage: make promote EXP=<experiment name>  (see make exps)"; exit 2; }
 	PYTHONPATH=src $(BIN)/python -m reprolab.promote $(EXP)
+
+serve: install ## Serve the trained model over HTTP (serve.host:serve.port; run `make repro` first)
+	PYTHONPATH=src $(BIN)/python -m reprolab.service
 
 REMOTE ?=
 push: install ## Push DVC-tracked data and outputs to the DVC remote (REMOTE=<name>, default: the default remote)

@@ -1,0 +1,171 @@
+"""The prediction service as a client meets it: a real uvicorn process on a free loopback
+port, called over HTTP; the OpenAPI schema fuzzed with schemathesis; Prometheus /metrics."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .helpers import BIN, run
+from .s3_server import free_port
+
+pytestmark = pytest.mark.pipeline
+
+PENGUIN = {
+    "bill_length_mm": 39.1,
+    "bill_depth_mm": 18.7,
+    "flipper_length_mm": 181,
+    "body_mass_g": 3750.0,
+    "island": "Torgersen",
+    "sex": "male",
+}
+
+
+@pytest.fixture(scope="module")
+def service(repo):
+    run(repo, "dvc", "repro")
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": "src", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "reprolab.service:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            break
+        except httpx.TransportError:
+            if server.poll() is not None:
+                pytest.fail(f"uvicorn exited: {server.stderr.read()}")
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_health_metadata_and_docs(service):
+    assert httpx.get(f"{service}/health").json() == {"status": "ok"}
+    meta = httpx.get(f"{service}/metadata").json()
+    assert meta["task"] == "classification" and meta["target"] == "species"
+    assert meta["features"]["categorical"] == ["island", "sex"]
+    assert meta["metrics"]["balanced_accuracy"] > 0.9
+    assert len(meta["git_revision"]) == 40
+    assert "/predict" in httpx.get(f"{service}/openapi.json").json()["paths"]
+    assert httpx.get(f"{service}/docs").status_code == 200
+
+
+def test_predict_a_batch_with_probabilities(service):
+    gentoo = {
+        **PENGUIN,
+        "bill_length_mm": 47.5,
+        "bill_depth_mm": 14.2,
+        "flipper_length_mm": 217,
+        "body_mass_g": 5200.0,
+        "island": "Biscoe",
+    }
+    unknown = {**PENGUIN, "island": "Atlantis", "sex": None}  # unseen category, missing value
+    response = httpx.post(f"{service}/predict", json={"records": [PENGUIN, gentoo, unknown]})
+    assert response.status_code == 200
+    rows = response.json()["predictions"]
+    assert [r["prediction"] for r in rows[:2]] == ["Adelie", "Gentoo"]
+    assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-9 for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "kind"),
+    [
+        ({**PENGUIN, "body_mass_g": "heavy"}, "body_mass_g", "float_type"),
+        ({**PENGUIN, "beak_colour": "red"}, "beak_colour", "extra_forbidden"),
+        ({k: v for k, v in PENGUIN.items() if k != "island"}, "island", "missing"),
+        ({**PENGUIN, "island": 3}, "island", "string_type"),
+    ],
+)
+def test_bad_records_get_422_naming_the_field(service, record, field, kind):
+    response = httpx.post(f"{service}/predict", json={"records": [record]})
+    assert response.status_code == 422
+    errors = response.json()["detail"]
+    assert any(field in e["loc"] and e["type"] == kind for e in errors), errors
+
+
+def test_malformed_json_empty_batch_and_oversized_body(service):
+    malformed = httpx.post(
+        f"{service}/predict", content=b'{"records": [', headers={"content-type": "application/json"}
+    )
+    assert malformed.status_code == 422
+    assert malformed.json()["detail"][0]["type"] == "json_invalid"
+    assert httpx.post(f"{service}/predict", json={"records": []}).status_code == 422
+    big = httpx.post(
+        f"{service}/predict", content=b" " * 1_000_001, headers={"content-type": "application/json"}
+    )
+    assert big.status_code == 413
+    assert "serve.max_body_bytes" in big.json()["detail"]
+
+
+def test_metrics_count_the_requests_of_this_test(service):
+    def value(text, line_start):
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(line_start)
+        )
+
+    before = httpx.get(f"{service}/metrics").text
+    for _ in range(3):
+        httpx.post(f"{service}/predict", json={"records": [PENGUIN]})
+    httpx.post(f"{service}/predict", json={"records": [{**PENGUIN, "sex": 1}] * 2})
+    after = httpx.get(f"{service}/metrics").text
+    ok = 'reprolab_requests_total{endpoint="/predict",status="200"}'
+    bad = 'reprolab_requests_total{endpoint="/predict",status="422"}'
+    assert value(after, ok) - value(before, ok) == 3
+    assert value(after, bad) - value(before, bad) == 1
+    adelie = 'reprolab_predictions_total{prediction="Adelie"}'
+    assert value(after, adelie) - value(before, adelie) == 3
+    assert (
+        value(after, "reprolab_rejected_rows_total") - value(before, "reprolab_rejected_rows_total")
+        == 2
+    )
+    assert 'reprolab_request_seconds_bucket{endpoint="/predict"' in after
+
+
+def test_schemathesis_fuzzing_finds_no_server_error(service):
+    schemathesis = Path(sys.executable).parent / "schemathesis"
+    result = subprocess.run(
+        [
+            str(schemathesis),
+            "run",
+            f"{service}/openapi.json",
+            "--checks",
+            "all",
+            "--max-examples",
+            "40",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "No issues found" in result.stdout
