@@ -148,7 +148,8 @@ def test_metrics_count_the_requests_of_this_test(service):
     assert 'reprolab_request_seconds_bucket{endpoint="/predict"' in after
 
 
-def test_schemathesis_fuzzing_finds_no_server_error(service):
+def test_schemathesis_fuzzing_finds_no_server_error(service, tmp_path):
+    # Run in tmp_path: schemathesis writes a cache where it runs.
     schemathesis = Path(sys.executable).parent / "schemathesis"
     result = subprocess.run(
         [
@@ -166,6 +167,7 @@ def test_schemathesis_fuzzing_finds_no_server_error(service):
         text=True,
         check=False,
         timeout=300,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "No issues found" in result.stdout
