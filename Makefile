@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote report gate verify push pull serve bench bench-sweep clean
+.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,6 +60,10 @@ promote: install ## Write experiment EXP's config into conf/ and restore its out
 serve: install ## Serve the trained model over HTTP (serve.host:serve.port; run `make repro` first)
 	PYTHONPATH=src $(BIN)/python -m reprolab.service
 
+predict: install ## Score a file with the trained model (INPUT=<csv|parquet> OUTPUT=<csv|parquet>)
+	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make predict INPUT=<file> OUTPUT=<file>"; exit 2; }
+	PYTHONPATH=src $(BIN)/python -m reprolab.predict --input $(INPUT) --output $(OUTPUT)
+
 REMOTE ?=
 push: install ## Push DVC-tracked data and outputs to the DVC remote (REMOTE=<name>, default: the default remote)
 	$(BIN)/dvc push $(if $(REMOTE),-r $(REMOTE))
@@ -85,6 +89,9 @@ metrics: install ## Show the workspace's metrics next to HEAD's
 
 bench: install ## Benchmark DVC overhead and stage start-up (prints a table)
 	$(BIN)/python bench/pipeline_overhead.py
+
+bench-serving: install ## Benchmark prediction latency (HTTP, in-process) and batch throughput
+	$(BIN)/python bench/serving.py
 
 bench-sweep: install ## Benchmark a 4-run sweep: workspace vs queue -j 1/-j 2 vs bare compute
 	$(BIN)/python bench/sweep_cost.py

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-STAGES = ["ingest", "validate", "split", "featurize", "train", "evaluate", "monitor"]
+STAGES = ["ingest", "validate", "split", "featurize", "train", "evaluate", "package", "monitor"]
 ENV = {**os.environ, "PYTHONPATH": "src"}
 
 IN_PROCESS = f"""

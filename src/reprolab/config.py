@@ -34,6 +34,8 @@ class Paths:
     precision_recall = Path("plots/precision_recall.json")
     predicted_vs_actual = Path("plots/predicted_vs_actual.json")
     residuals = Path("plots/residuals.json")
+    card_json = Path("reports/model_card.json")
+    card_markdown = Path("reports/model_card.md")
     monitor_metrics = Path("metrics/monitor.json")
     drift = Path("plots/drift.json")
     monitor_report = Path("reports/monitor.md")

@@ -45,8 +45,9 @@ def build_schema(data: dict[str, Any]) -> pa.DataFrameSchema:
     target = data["target"]
 
     columns: dict[str, pa.Column] = {}
-    target_checks = [pa.Check.isin(contract["classes"])] if contract.get("classes") else []
-    columns[target] = pa.Column(nullable=False, checks=target_checks)
+    if target is not None:  # None: rows to predict, which carry no label
+        target_checks = [pa.Check.isin(contract["classes"])] if contract.get("classes") else []
+        columns[target] = pa.Column(nullable=False, checks=target_checks)
     numeric = list(data.get("numeric") or [])
     if data.get("time_column"):
         numeric.append(data["time_column"])
@@ -64,6 +65,20 @@ def build_schema(data: dict[str, Any]) -> pa.DataFrameSchema:
     min_rows = int(contract.get("min_rows", 1))
     frame_checks = [pa.Check(lambda df: len(df) >= min_rows, name=f"min_rows[{min_rows}]")]
     return pa.DataFrameSchema(columns, checks=frame_checks)
+
+
+def input_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The training schema as it applies to rows to predict: the features only, any
+    number of rows, and categories unseen in training allowed (the encoder ignores them)."""
+    features = {*(schema.get("numeric") or []), *(schema.get("categorical") or [])}
+    contract = dict(schema.get("schema") or {})
+    contract.update(
+        min_rows=1,
+        categories={},
+        classes=None,
+        required=[c for c in contract.get("required") or [] if c in features],
+    )
+    return {**schema, "target": None, "time_column": None, "id_column": None, "schema": contract}
 
 
 def summarise_failures(failure_cases: pd.DataFrame) -> list[dict[str, Any]]:

@@ -58,18 +58,10 @@ def _git_revision() -> str | None:
     return result.stdout.strip() or None
 
 
-def metadata(schema: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    metrics = json.loads(Paths.metrics.read_text()) if Paths.metrics.exists() else {}
-    return {
-        "task": schema["task"],
-        "target": schema["target"],
-        "features": {"numeric": schema["numeric"], "categorical": schema["categorical"]},
-        "excluded": schema["excluded"],
-        "schema": schema.get("schema", {}),
-        "model": params.get("model"),
-        "metrics": metrics,
-        "git_revision": _git_revision(),
-    }
+def metadata() -> dict[str, Any]:
+    """The model card, plus the git revision of the checkout being served."""
+    card = json.loads(Paths.card_json.read_text()) if Paths.card_json.exists() else {}
+    return {**card, "git_revision": _git_revision()}
 
 
 def create_app() -> FastAPI:
@@ -80,7 +72,7 @@ def create_app() -> FastAPI:
     PredictRequest = request_model(Record, int(serve["max_records"]))  # noqa: N806
     registry = CollectorRegistry()
     metrics = _metrics(registry)
-    info = metadata(schema, params)
+    info = metadata()
     app = FastAPI(
         title="reprolab prediction service",
         version="1",

@@ -37,7 +37,7 @@ def test_model_param_experiment_reruns_only_the_stages_after_the_model(repo):
         for line in result.stdout.splitlines()
         if line.startswith("Running stage")
     ]
-    assert ran == ["train", "evaluate", "monitor"]  # monitor: the model's predictions
+    assert ran == ["train", "evaluate", "package", "monitor"]  # monitor: the model's predictions
     exp = next(e for e in experiments(repo) if e["name"] == "small-c")
     assert exp["params"]["model"]["C"] == 0.05
     baseline = next(e for e in experiments(repo) if e["name"] == "main")

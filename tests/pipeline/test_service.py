@@ -67,9 +67,10 @@ def service(repo):
 def test_health_metadata_and_docs(service):
     assert httpx.get(f"{service}/health").json() == {"status": "ok"}
     meta = httpx.get(f"{service}/metadata").json()
-    assert meta["task"] == "classification" and meta["target"] == "species"
-    assert meta["features"]["categorical"] == ["island", "sex"]
+    assert meta["model"]["task"] == "classification" and meta["model"]["target"] == "species"
+    assert [f["name"] for f in meta["input_schema"]["features"]][-2:] == ["island", "sex"]
     assert meta["metrics"]["balanced_accuracy"] > 0.9
+    assert len(meta["data"]["version_md5"]) == 32
     assert len(meta["git_revision"]) == 40
     assert "/predict" in httpx.get(f"{service}/openapi.json").json()["paths"]
     assert httpx.get(f"{service}/docs").status_code == 200

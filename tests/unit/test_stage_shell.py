@@ -10,7 +10,7 @@ import pytest
 
 from reprolab.config import Paths
 
-STAGES = ["ingest", "validate", "split", "featurize", "train", "evaluate", "monitor"]
+STAGES = ["ingest", "validate", "split", "featurize", "train", "evaluate", "package", "monitor"]
 
 
 def _run(stage, cwd, root, *args):

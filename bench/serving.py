@@ -1,0 +1,135 @@
+"""Benchmark: prediction latency (HTTP and in-process) and batch prediction throughput.
+
+    make bench-serving     # after make repro; or: PATH=.venv/bin:$PATH python bench/serving.py
+
+Single-record latency p50/p99 through a real uvicorn process on loopback and through the
+same function in-process; rows/s and peak memory (max RSS of the predict process) for
+batch prediction of 10k and 1M rows (penguins rows sampled with replacement).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ENV = {**os.environ, "PYTHONPATH": "src"}
+RECORD = {
+    "bill_length_mm": 39.1,
+    "bill_depth_mm": 18.7,
+    "flipper_length_mm": 181,
+    "body_mass_g": 3750.0,
+    "island": "Torgersen",
+    "sex": "male",
+}
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[int(0.99 * (len(ordered) - 1))] * 1000
+
+
+def in_process(n: int) -> tuple[float, float]:
+    sys.path.insert(0, "src")
+    from reprolab.config import Paths
+    from reprolab.files import read_yaml
+    from reprolab.persistence import load_model
+    from reprolab.serving import predict_rows
+
+    model, schema = load_model(Paths.model), read_yaml(Paths.schema)
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        predict_rows(model, schema, [RECORD])
+        times.append(time.perf_counter() - started)
+    return percentiles(times)
+
+
+def over_http(n: int) -> tuple[float, float]:
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "reprolab.service:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=ENV,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{url}/health")
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        times = []
+        with httpx.Client() as client:
+            for _ in range(n):
+                started = time.perf_counter()
+                client.post(f"{url}/predict", json={"records": [RECORD]}).raise_for_status()
+                times.append(time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait()
+    return percentiles(times)
+
+
+def batch(rows: int, folder: Path) -> tuple[float, float]:
+    """rows/s and peak RSS (MiB) of `python -m reprolab.predict` on `rows` rows."""
+    from palmerpenguins import load_penguins
+
+    source = load_penguins().drop(columns=["species"]).dropna()
+    source.sample(rows, replace=True, random_state=0).to_parquet(folder / "in.parquet")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reprolab.predict",
+            "--input",
+            str(folder / "in.parquet"),
+            "--output",
+            str(folder / "out.parquet"),
+        ],
+        env=ENV,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        sys.exit(f"predict failed on {rows} rows")
+    return rows / elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("| measurement | value |\n|---|---|")
+    p50, p99 = in_process(500)
+    print(f"| single record, in-process p50 / p99 | {p50:.2f} / {p99:.2f} ms |")
+    p50, p99 = over_http(500)
+    print(f"| single record, HTTP p50 / p99 | {p50:.2f} / {p99:.2f} ms |")
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows in (10_000, 1_000_000):
+            rate, peak = batch(rows, Path(tmp))
+            print(f"| batch {rows:,} rows | {rate:,.0f} rows/s, peak RSS {peak:,.0f} MiB |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The model card: what the shipped model is, what it was trained on, and how it scored.
+
+Every field comes from the pipeline's inputs and outputs, never from the clock or the
+host, so the card is reproduced to the byte like every other output. (The git revision
+is not in it: a file committed with its results cannot name its own commit, and a
+rebuild on another checkout would differ. The service's /metadata adds the revision
+it is serving from.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+
+def file_md5(path: Path) -> str:
+    """The same hash DVC records for the file in dvc.lock."""
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def code_version(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_card(
+    model: Any,
+    schema: dict[str, Any],
+    raw: Any,
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+    versions: dict[str, str],
+) -> dict[str, Any]:
+    """The card as a JSON-ready mapping. `raw` is the raw table (for dtypes and dates)."""
+    contract = schema.get("schema") or {}
+    features = []
+    for role in ("numeric", "categorical"):
+        for column in schema[role]:
+            entry = {"name": column, "role": role, "dtype": str(raw[column].dtype)}
+            if role == "categorical":
+                entry["categories"] = (contract.get("categories") or {}).get(column)
+            features.append(entry)
+    time_column = schema.get("time_column")
+    latest = raw[time_column].max() if time_column and time_column in raw else None
+    return {
+        "model": {
+            "estimator": type(model[-1]).__name__,
+            "task": schema["task"],
+            "target": schema["target"],
+            "classes": [str(c) for c in getattr(model, "classes_", [])],
+        },
+        "data": {
+            "version_md5": versions["data"],
+            "rows": len(raw),
+            "latest_time_value": None if latest is None else str(latest),
+            "time_column": time_column,
+        },
+        "code_version": versions["code"],
+        "input_schema": {"features": features, "excluded": schema["excluded"]},
+        "parameters": params,
+        "metrics": metrics,
+    }
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    m, d = card["model"], card["data"]
+    lines = [
+        f"# Model card: {m['estimator']} ({m['task']}, target `{m['target']}`)",
+        "",
+        f"- Data: {d['rows']} rows, DVC md5 `{d['version_md5']}`"
+        + (f", latest `{d['time_column']}` {d['latest_time_value']}" if d["time_column"] else ""),
+        f"- Code version (hash of the pipeline's source): `{card['code_version']}`",
+        f"- Classes: {', '.join(m['classes'])}" if m["classes"] else "- Regression",
+        "",
+        "## Metrics (test split)",
+        "",
+        *(f"- {k}: {v}" for k, v in card["metrics"].items() if not isinstance(v, dict)),
+        "",
+        "## Input schema",
+        "",
+        "| feature | role | dtype | categories |",
+        "|---|---|---|---|",
+        *(
+            f"| {f['name']} | {f['role']} | {f['dtype']} | {', '.join(map(str, f.get('categories') or []))} |"
+            for f in card["input_schema"]["features"]
+        ),
+        "",
+        "Excluded: "
+        + (", ".join(f"{k} ({v})" for k, v in card["input_schema"]["excluded"].items()) or "none"),
+    ]
+    return "\n".join(lines) + "\n"

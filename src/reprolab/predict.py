@@ -1,0 +1,133 @@
+"""Batch prediction: a CSV or parquet file in, predictions (and class probabilities) out.
+
+    python -m reprolab.predict --model models/model.skops --input new.csv --output scored.parquet
+    make predict INPUT=new.csv OUTPUT=scored.parquet
+
+Rows are read in chunks (bounded memory, with a progress bar), each chunk is checked
+against the training schema with the same code as the `validate` stage, and the output
+(parquet or CSV, by its extension) is written to a temporary file and renamed when
+complete. Input columns are carried through; `prediction` and `proba_<class>` are added.
+"""
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reprolab.cli import command_parser
+from reprolab.config import Paths
+from reprolab.errors import ReprolabError
+from reprolab.files import atomic_path, log, read_yaml
+from reprolab.inference import normalize_booleans
+from reprolab.persistence import load_model
+from reprolab.schema import describe_failures, input_schema, validate_frame
+
+
+def read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    if not path.exists():
+        raise ReprolabError(f"--input: file '{path}' not found; expected a CSV or parquet file")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+            yield batch.to_pandas()
+    else:
+        yield from pd.read_csv(path, chunksize=rows)
+
+
+def count_rows(path: Path) -> int | None:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    return None
+
+
+def score_chunk(
+    model: Any, schema: dict[str, Any], chunk: pd.DataFrame, source: str
+) -> pd.DataFrame:
+    """Validate one chunk against the training schema and add its predictions."""
+    normalize_booleans(chunk)
+    features = [*schema["numeric"], *schema["categorical"]]
+    missing = [c for c in features if c not in chunk.columns]
+    if missing:
+        raise ReprolabError(
+            f"{source}: required column(s) {missing} not found; expected the "
+            f"training features {features}"
+        )
+    report = validate_frame(chunk, input_schema(schema))
+    if not report["passed"]:
+        raise ReprolabError(describe_failures(source, report))
+    out = chunk.copy()
+    if schema["task"] == "regression":
+        out["prediction"] = model.predict(chunk[features])
+        return out
+    proba = model.predict_proba(chunk[features])
+    classes = [str(c) for c in model.classes_]
+    out["prediction"] = [classes[i] for i in proba.argmax(axis=1)]
+    for i, name in enumerate(classes):
+        out[f"proba_{name}"] = proba[:, i]
+    return out
+
+
+def predict_file(
+    model_path: Path, schema_path: Path, source: Path, target: Path, chunk_rows: int
+) -> int:
+    from tqdm import tqdm
+
+    model, schema = load_model(model_path), read_yaml(schema_path)
+    total, writer = 0, None
+    with (
+        atomic_path(target) as tmp,
+        tqdm(total=count_rows(source), unit="rows", file=sys.stderr, disable=None) as progress,
+    ):
+        for number, chunk in enumerate(read_chunks(source, chunk_rows)):
+            scored = score_chunk(model, schema, chunk, f"{source} (chunk {number + 1})")
+            if target.suffix.lower() in (".parquet", ".pq"):
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                table = pa.Table.from_pandas(scored, preserve_index=False)
+                writer = writer or pq.ParquetWriter(tmp, table.schema)
+                # A chunk whose column is all missing reads as another type: align it.
+                writer.write_table(table.cast(writer.schema))
+            else:
+                scored.to_csv(tmp, mode="a", header=number == 0, index=False)
+            total += len(chunk)
+            progress.update(len(chunk))
+        if writer:
+            writer.close()
+        if total == 0:
+            raise ReprolabError(f"{source}: no rows; expected at least one row to predict")
+    log.info("wrote %s (%d rows)", target, total)
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    parser = command_parser("reprolab.predict", __doc__)
+    parser.add_argument("--model", type=Path, default=Paths.model)
+    parser.add_argument(
+        "--schema",
+        type=Path,
+        default=Paths.schema,
+        help="the training schema (reports/schema.yaml)",
+    )
+    parser.add_argument("--input", type=Path, required=True)
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--chunk-rows", type=int, default=100_000)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="predict: %(message)s")
+    try:
+        predict_file(args.model, args.schema, args.input, args.output, args.chunk_rows)
+    except ReprolabError as error:
+        print(f"predict: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""package: write the model card (JSON and Markdown) next to the metrics."""
+
+from reprolab.stages.shell import run_stage
+
+
+def package() -> str:
+    import json
+    from pathlib import Path
+
+    from reprolab.card import code_version, file_md5, model_card, render_markdown
+    from reprolab.config import Paths, load_params
+    from reprolab.files import read_parquet, read_yaml, write_bytes, write_json
+    from reprolab.persistence import load_model
+
+    params = load_params()
+    model = load_model(Paths.model)
+    versions = {
+        "data": file_md5(Paths.raw),
+        "code": code_version(sorted(Path("src/reprolab").rglob("*.py"))),
+    }
+    card = model_card(
+        model,
+        read_yaml(Paths.schema),
+        read_parquet(Paths.raw),
+        {k: params[k] for k in ("data", "split", "features", "model", "seed")},
+        json.loads(Paths.metrics.read_text()),
+        versions,
+    )
+    write_json(Paths.card_json, card)
+    write_bytes(Paths.card_markdown, render_markdown(card).encode("utf-8"))
+    return f"model card for {card['model']['estimator']} (data {versions['data'][:8]})"
+
+
+if __name__ == "__main__":
+    run_stage("package", __doc__, package)

@@ -1,0 +1,82 @@
+"""Batch prediction on the trained pipeline: chunks, validation, atomic output, errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from .helpers import run
+
+pytestmark = pytest.mark.pipeline
+
+
+@pytest.fixture(scope="module")
+def trained(repo):
+    run(repo, "dvc", "repro")
+    return repo
+
+
+def predict(repo, source, target, check=True):
+    return run(
+        repo,
+        sys.executable,
+        "-m",
+        "reprolab.predict",
+        "--input",
+        str(source),
+        "--output",
+        str(target),
+        "--chunk-rows",
+        "50",
+        check=check,
+    )
+
+
+def test_chunks_give_the_same_predictions_as_the_model_in_one_go(trained, tmp_path):
+    from palmerpenguins import load_penguins
+
+    rows = load_penguins().drop(columns=["species"])
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    rows.to_parquet(tmp_path / "in.parquet", index=False)
+    predict(trained, tmp_path / "in.csv", tmp_path / "out.parquet")
+    predict(trained, tmp_path / "in.parquet", tmp_path / "out.csv")
+    from_csv = pd.read_parquet(tmp_path / "out.parquet")
+    from_parquet = pd.read_csv(tmp_path / "out.csv")
+    assert len(from_csv) == len(rows) == len(from_parquet)
+    assert list(from_csv.columns[-4:]) == [
+        "prediction",
+        "proba_Adelie",
+        "proba_Chinstrap",
+        "proba_Gentoo",
+    ]
+    assert (from_csv["prediction"] == from_parquet["prediction"]).all()
+    assert np.allclose(from_csv.filter(like="proba_").sum(axis=1), 1)
+    card = json.loads((trained / "reports/model_card.json").read_text())
+    assert card["metrics"]["accuracy"] > 0.9  # the card the predictions come with
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda f: f.drop(columns=["island"]), "required column(s) ['island'] not found"),
+        (
+            lambda f: f.assign(
+                body_mass_g=f["body_mass_g"].astype(object).where(f.index != 60, "heavy")
+            ),
+            "column 'body_mass_g', check is_number: 1 failing",
+        ),
+    ],
+)
+def test_bad_input_is_refused_and_no_output_is_left(trained, tmp_path, change, words):
+    from palmerpenguins import load_penguins
+
+    change(load_penguins().drop(columns=["species"])).to_csv(tmp_path / "bad.csv", index=False)
+    result = predict(trained, tmp_path / "bad.csv", tmp_path / "out.parquet", check=False)
+    assert result.returncode == 1
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # nothing half-written
