@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+
+from reprolab.errors import ReprolabError
 
 
 def command_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
@@ -12,3 +17,13 @@ def command_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+
+@contextlib.contextmanager
+def user_errors(command: str, exit_code: int = 1) -> Iterator[None]:
+    """Turn a ReprolabError into one line on stderr and an exit code, without a traceback."""
+    try:
+        yield
+    except ReprolabError as error:
+        print(f"{command}: error: {error}", file=sys.stderr)
+        raise SystemExit(exit_code) from None

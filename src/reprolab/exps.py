@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
-from reprolab.cli import command_parser
+from reprolab.cli import command_parser, user_errors
 from reprolab.comparison import resolve_compare
 from reprolab.config import get, load_params
 from reprolab.errors import ReprolabError
@@ -37,16 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workspace", action="store_true", help="include the workspace row")
     args = parser.parse_args(argv)
-    try:
+    with user_errors("exps"):
         rows = parse_exp_show(exp_show(["--all-commits"] if args.all_commits else []))
         if not args.workspace:
             rows = [row for row in rows if row.rev != "workspace"]
         names = {name for row in rows for name in row.metrics}
         compare = resolve_compare(get(load_params(), "evaluate"), names)
         print(to_markdown(rows, compare), end="")
-    except ReprolabError as error:
-        print(f"exps: error: {error}", file=sys.stderr)
-        return 1
     return 0
 
 

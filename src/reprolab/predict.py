@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from reprolab.cli import command_parser
+from reprolab.cli import command_parser, user_errors
 from reprolab.config import Paths
 from reprolab.errors import ReprolabError
 from reprolab.files import atomic_path, log, read_yaml
@@ -121,11 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="predict: %(message)s")
-    try:
+    with user_errors("predict"):
         predict_file(args.model, args.schema, args.input, args.output, args.chunk_rows)
-    except ReprolabError as error:
-        print(f"predict: error: {error}", file=sys.stderr)
-        return 1
     return 0
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tempfile
 from io import StringIO
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from reprolab.cli import command_parser
+from reprolab.cli import command_parser, user_errors
 from reprolab.compose import composed_text
 from reprolab.config import CONF_DIR, PARAMS_FILE
 from reprolab.errors import ReprolabError
@@ -135,11 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = command_parser("reprolab.promote", __doc__)
     parser.add_argument("experiment", help="experiment name (see `make exps`)")
     args = parser.parse_args(argv)
-    try:
+    with user_errors("promote"):
         print(promote(args.experiment))
-    except ReprolabError as error:
-        print(f"promote: error: {error}", file=sys.stderr)
-        return 1
     print(f"review `git diff`, then: git add {' '.join(KEPT_PATHS)} && git commit")
     return 0
 

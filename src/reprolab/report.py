@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from reprolab.cli import command_parser
+from reprolab.cli import command_parser, user_errors
 from reprolab.comparison import (
     MetricDelta,
     Verdict,
@@ -129,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", default="main", help="revision to compare with (champion)")
     parser.add_argument("--gate-only", action="store_true", help="print the verdict only")
     args = parser.parse_args(argv)
-    try:
+    with user_errors("report", exit_code=2):
         deltas, key_metrics, verdict = compare_with(args.base)
         if not args.gate_only:
             from reprolab.plot_images import render_pngs
@@ -139,9 +138,6 @@ def main(argv: list[str] | None = None) -> int:
             text = render(args.base, deltas, key_metrics, params, verdict, images)
             write_bytes(REPORT, text.encode("utf-8"))
             print(f"wrote {REPORT} and {len(images)} image(s) in {IMAGES}/")
-    except ReprolabError as error:
-        print(f"report: error: {error}", file=sys.stderr)
-        return 2
     print(verdict.line)
     return 0 if verdict.passed else 1
 

@@ -13,13 +13,12 @@ Same arguments and seed, same bytes. Then `dvc repro` (the monitor stage) gives 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from reprolab.cli import command_parser
+from reprolab.cli import command_parser, user_errors
 from reprolab.errors import ReprolabError
 
 
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     for flag in ("--shift", "--mix", "--missing", "--label-shift"):
         parser.add_argument(flag, action="append", default=[])
     args = parser.parse_args(argv)
-    try:
+    with user_errors("simulate"):
         schema = read_yaml(Paths.schema)
         batch = simulate_batch(
             read_parquet(Paths.test),
@@ -106,9 +105,6 @@ def main(argv: list[str] | None = None) -> int:
                 numeric = column in schema["numeric"]
                 batch[column] = batch[column].astype("float64" if numeric else "str")
         write_parquet(args.output, batch)
-    except ReprolabError as error:
-        print(f"simulate: error: {error}", file=sys.stderr)
-        return 1
     return 0
 
 

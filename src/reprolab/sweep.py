@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reprolab.cli import command_parser
+from reprolab.cli import command_parser, user_errors
 from reprolab.config import CONF_DIR
 from reprolab.errors import ReprolabError
 
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("workspace", "queue"), default="workspace")
     parser.add_argument("--jobs", "-j", type=int, default=1, help="queue workers (queue mode)")
     args = parser.parse_args(argv)
-    try:
+    with user_errors("sweep"):
         refuse_untracked()
         overrides = load_grid(args.grid)
         combos = expand(overrides)
@@ -174,9 +174,6 @@ def main(argv: list[str] | None = None) -> int:
             results = run_in_workspace(combos)
         else:
             results = run_in_queue(overrides, args.jobs)
-    except ReprolabError as error:
-        print(f"sweep: error: {error}", file=sys.stderr)
-        return 1
     failed = [r for r in results if not r["ok"]]
     for result in failed:
         print(f"failed: {' '.join(result['overrides'])}: {result['error']}", file=sys.stderr)

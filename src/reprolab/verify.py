@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from reprolab.cli import command_parser
+from reprolab.cli import command_parser, user_errors
 from reprolab.errors import ReprolabError
 from reprolab.sources import EXTERNAL_DIR
 
@@ -110,11 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         help="a Hydra override, as for dvc exp run -S",
     )
     args = parser.parse_args(argv)
-    try:
+    with user_errors("verify", exit_code=2):
         differences = verify(Path.cwd(), args.overrides)
-    except ReprolabError as error:
-        print(f"verify: error: {error}", file=sys.stderr)
-        return 2
     if differences:
         print("verify: outputs differ between two clean builds:", file=sys.stderr)
         for line in differences:
