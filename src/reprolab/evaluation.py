@@ -13,6 +13,11 @@ from reprolab.errors import ReprolabError
 # Rounded so that metrics files diff cleanly; six digits is far below any change
 # that matters and above floating-point noise between BLAS builds.
 DIGITS = 6
+# Plot files live in git and are rendered in a browser: their size must not grow with
+# the test split. Curves keep at most this many points per class (a line that fine is
+# smooth on screen); row-level plots at most this many rows.
+MAX_CURVE_POINTS = 200
+MAX_PLOT_ROWS = 2000
 
 
 # Which way is better, for metrics this module writes (per-class ones by their suffix).
@@ -99,10 +104,40 @@ def classification_metrics(
     }
 
 
+def _thin(count: int, limit: int) -> np.ndarray:
+    """At most `limit` evenly spaced indices into `count` items, first and last kept:
+    deterministic, so a rebuild writes the same plot bytes."""
+    if count <= limit:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, limit).round().astype(int))
+
+
+def _scaled_counts(counts: np.ndarray, limit: int) -> np.ndarray:
+    """Counts scaled to sum to `limit` (largest remainders round up), keeping each share."""
+    exact = counts * limit / counts.sum()
+    scaled = np.floor(exact).astype(int)
+    order = np.argsort(-(exact - scaled), kind="stable")
+    scaled[order[: limit - scaled.sum()]] += 1
+    return scaled
+
+
 def confusion_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> list[dict]:
-    """One record per test row: DVC's confusion template counts them."""
+    """One record per test row: DVC's confusion template counts them. Above
+    MAX_PLOT_ROWS rows, each (actual, predicted) cell keeps its share of MAX_PLOT_ROWS
+    records instead, so the picture is the same and the file stays small."""
     y_pred = predicted_labels(proba, classes)
-    return [{"actual": str(a), "predicted": str(p)} for a, p in zip(y_true, y_pred, strict=True)]
+    if len(y_pred) <= MAX_PLOT_ROWS:
+        return [
+            {"actual": str(a), "predicted": str(p)} for a, p in zip(y_true, y_pred, strict=True)
+        ]
+    cells = pd.crosstab(np.asarray(y_true).astype(str), y_pred.astype(str)).stack()
+    cells = cells[cells > 0]
+    scaled = _scaled_counts(cells.to_numpy(), MAX_PLOT_ROWS)
+    return [
+        {"actual": actual, "predicted": predicted}
+        for (actual, predicted), n in zip(cells.index, scaled, strict=True)
+        for _ in range(n)
+    ]
 
 
 def roc_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> list[dict]:
@@ -112,8 +147,13 @@ def roc_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> lis
         fpr, tpr, _ = skm.roc_curve(y_true == classes[column], proba[:, column])
         # `point` orders the line: ROC curves have vertical runs at one fpr.
         records += [
-            {"class": str(classes[column]), "point": i, "fpr": _round(x), "tpr": _round(y)}
-            for i, (x, y) in enumerate(zip(fpr, tpr, strict=True))
+            {
+                "class": str(classes[column]),
+                "point": i,
+                "fpr": _round(fpr[k]),
+                "tpr": _round(tpr[k]),
+            }
+            for i, k in enumerate(_thin(len(fpr), MAX_CURVE_POINTS))
         ]
     return records
 
@@ -128,8 +168,13 @@ def precision_recall_records(
             y_true == classes[column], proba[:, column], drop_intermediate=True
         )
         records += [
-            {"class": str(classes[column]), "point": i, "recall": _round(r), "precision": _round(p)}
-            for i, (p, r) in enumerate(zip(precision, recall, strict=True))
+            {
+                "class": str(classes[column]),
+                "point": i,
+                "recall": _round(recall[k]),
+                "precision": _round(precision[k]),
+            }
+            for i, k in enumerate(_thin(len(recall), MAX_CURVE_POINTS))
         ]
     return records
 
@@ -146,8 +191,10 @@ def regression_metrics(y_true: pd.Series, predicted: np.ndarray) -> dict[str, An
 
 
 def regression_records(y_true: pd.Series, predicted: np.ndarray) -> tuple[list, list]:
-    """Predicted-vs-actual points and residuals (actual - predicted), one per test row."""
-    y = np.asarray(y_true, dtype="float64")
+    """Predicted-vs-actual points and residuals (actual - predicted), one per test row
+    up to MAX_PLOT_ROWS rows, then that many evenly spaced over the test rows."""
+    keep = _thin(len(predicted), MAX_PLOT_ROWS)
+    y, predicted = np.asarray(y_true, dtype="float64")[keep], np.asarray(predicted)[keep]
     versus = [
         {"actual": _round(a), "predicted": _round(p)} for a, p in zip(y, predicted, strict=True)
     ]

@@ -42,14 +42,41 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
     return estimator
 
 
-def fit_estimator(estimator: BaseEstimator, features: Any, target: Any) -> BaseEstimator:
-    """Fit, turning scikit-learn's check of the config's values into a user error."""
-    from sklearn.utils._param_validation import InvalidParameterError
+def use_categorical_codes(estimator: BaseEstimator, mask: list[bool] | None) -> None:
+    """Tell an estimator that splits on categories natively which columns are codes."""
+    if mask is not None and "categorical_features" in estimator.get_params():
+        estimator.set_params(categorical_features=mask)
 
+
+def fit_estimator(
+    estimator: BaseEstimator, features: Any, target: Any, n_jobs: int = -1
+) -> BaseEstimator:
+    """Fit on at most `n_jobs` cores (-1: all), turning scikit-learn's check of the
+    config's values into a user error."""
+    from sklearn.utils._param_validation import InvalidParameterError
+    from threadpoolctl import threadpool_limits
+
+    if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ReprolabError(f"n_jobs: found {n_jobs!r}; expected -1 (all cores) or a count >= 1")
+    # Cores for fitting only: the saved model predicts on one core, because a forest
+    # predicting on several sums its trees in whichever order threads finish, which
+    # changes the last bits. The model file is then the same whatever n_jobs.
+    has_n_jobs = "n_jobs" in estimator.get_params()
+    if has_n_jobs:
+        estimator.set_params(n_jobs=n_jobs)
     try:
-        return estimator.fit(features, target)
+        # OpenMP threads (histogram gradient boosting) and BLAS.
+        with threadpool_limits(limits=None if n_jobs == -1 else n_jobs):
+            return estimator.fit(features, target)
     except InvalidParameterError as error:
         raise ReprolabError(f"model: {error}") from None
+    finally:
+        if has_n_jobs:
+            estimator.set_params(n_jobs=None)
+        # Histogram gradient boosting records the thread count it binned with (a
+        # private _BinMapper); the trees are the same on any count, so drop it too.
+        if hasattr(estimator, "_bin_mapper"):
+            estimator._bin_mapper.set_params(n_threads=None)
 
 
 def build_inference_pipeline(preprocessor: Any, estimator: BaseEstimator) -> Pipeline:

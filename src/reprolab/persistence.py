@@ -25,10 +25,16 @@ from reprolab.files import log, write_bytes
 # multiclass and regression targets. A new model family adds its types here (a test tells which).
 TRUSTED_TYPES: tuple[str, ...] = (
     "builtins.dict",
+    "builtins.int",
     "builtins.list",
     "builtins.slice",
     "builtins.str",
     "builtins.tuple",
+    # Histogram gradient boosting with categorical_features keeps a FunctionTransformer
+    # of partial(check_array): skops checks the partial's function against this list too.
+    "functools.partial",
+    "sklearn.preprocessing._function_transformer.FunctionTransformer",
+    "sklearn.utils.validation.check_array",
     "numpy.dtype",
     "numpy.float64",
     "numpy.int64",
@@ -58,6 +64,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.pipeline.Pipeline",
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.preprocessing._encoders.OrdinalEncoder",
     "sklearn.preprocessing._label.LabelEncoder",
     "sklearn.tree._classes.DecisionTreeClassifier",
     "sklearn.tree._classes.DecisionTreeRegressor",

@@ -96,7 +96,15 @@ def _file(data: dict[str, Any]) -> pd.DataFrame:
     return read_csv(path, source.get("encoding") or "utf-8", source.get("delimiter"))
 
 
-LOADERS = {"palmerpenguins": _palmerpenguins, "file": _file}
+def _synthetic(data: dict[str, Any]) -> pd.DataFrame:
+    # In memory: for small tables. The ingest stage writes it chunk by chunk instead.
+    from reprolab import synthetic
+
+    spec = synthetic.spec_from_config(data.get("source") or {})
+    return pd.concat(synthetic.generate(spec), ignore_index=True)
+
+
+LOADERS = {"palmerpenguins": _palmerpenguins, "file": _file, "synthetic": _synthetic}
 
 
 def load_source(data: dict[str, Any]) -> pd.DataFrame:

@@ -78,11 +78,14 @@ def test_data_option_loads_and_validates(option, penguins, tmp_path, monkeypatch
         (tmp_path / "data/external").mkdir(parents=True)
         penguins.to_csv(tmp_path / "data/external/p.csv", index=False)
         overrides += ["data.path=data/external/p.csv", "data.target=species"]
+    if option == "synthetic":
+        overrides += ["data.source.rows=2000"]
     data = _compose(*overrides)["data"]
     frame = load_source(data)
     schema = effective_schema(frame, data)
     assert schema["task"] == "classification"
-    assert {"bill_length_mm", "body_mass_g"} <= set(schema["numeric"])
+    expected = {"num_00", "num_19"} if option == "synthetic" else {"bill_length_mm", "body_mass_g"}
+    assert expected <= set(schema["numeric"])
     report = validate_frame(frame, schema)
     assert report["passed"], report["failures"]
 

@@ -62,3 +62,41 @@ def test_binary_curves_follow_the_positive_class_only():
     roc = evaluation.roc_records(y, proba, [0, 1])
     assert {r["class"] for r in roc} == {"1"}
     assert evaluation.classification_metrics(y, proba, [0, 1])["roc_auc_ovr"] == 1.0
+
+
+def _large_test_split(rows: int = 60_000):
+    rng = np.random.default_rng(0)
+    y = pd.Series(rng.choice(CLASSES, rows, p=[0.7, 0.2, 0.1]))
+    proba = rng.dirichlet([1, 1, 1], rows)
+    # Informative enough to give curves of many distinct thresholds.
+    proba[np.arange(rows), y.map(CLASSES.index)] += 0.5
+    return y, proba / proba.sum(axis=1, keepdims=True)
+
+
+def test_plot_data_size_does_not_grow_with_the_test_split():
+    y, proba = _large_test_split()
+    confusion = pd.DataFrame(evaluation.confusion_records(y, proba, CLASSES))
+    assert len(confusion) == evaluation.MAX_PLOT_ROWS
+    # Each (actual, predicted) cell keeps its share, to one record.
+    full = pd.crosstab(y, evaluation.predicted_labels(proba, CLASSES), normalize=True)
+    kept = pd.crosstab(confusion["actual"], confusion["predicted"], normalize=True)
+    assert np.abs(kept - full).to_numpy().max() <= 1 / evaluation.MAX_PLOT_ROWS
+    for records in (
+        evaluation.roc_records(y, proba, CLASSES),
+        evaluation.precision_recall_records(y, proba, CLASSES),
+    ):
+        per_class = pd.DataFrame(records).groupby("class")
+        assert per_class.size().max() <= evaluation.MAX_CURVE_POINTS
+        assert (per_class["point"].diff().dropna() == 1).all()
+    roc = pd.DataFrame(evaluation.roc_records(y, proba, CLASSES)).groupby("class")
+    # The thinned curve still runs from corner to corner.
+    assert (roc.first()[["fpr", "tpr"]] == 0).all().all()
+    assert (roc.last()[["fpr", "tpr"]] == 1).all().all()
+
+
+def test_regression_plots_are_capped_to_evenly_spaced_rows():
+    y = pd.Series(np.arange(10_000, dtype="float64"))
+    versus, residuals = evaluation.regression_records(y, y.to_numpy() + 1.0)
+    assert len(versus) == len(residuals) == evaluation.MAX_PLOT_ROWS
+    assert versus[0]["actual"] == 0.0 and versus[-1]["actual"] == 9_999.0
+    assert {r["residual"] for r in residuals} == {-1.0}

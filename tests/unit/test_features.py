@@ -5,7 +5,10 @@ import pytest
 from reprolab.errors import ReprolabError
 from reprolab.features import (
     build_preprocessor,
+    categorical_encoding,
     feature_columns,
+    feature_dtype,
+    native_categorical_mask,
     require_columns,
     transform_to_frame,
 )
@@ -60,3 +63,43 @@ def test_unknown_option_names_the_key(data_cfg, params):
 def test_missing_columns_are_named_with_their_file():
     with pytest.raises(ReprolabError, match=r"train.parquet: column\(s\) \['sex'\] not found"):
         require_columns(pd.DataFrame({"a": [1]}), ["a", "sex"], "train.parquet")
+
+
+@pytest.mark.parametrize(
+    ("setting", "model", "expected"),
+    [
+        ("auto", "sklearn.ensemble.HistGradientBoostingClassifier", "ordinal"),
+        ("auto", "sklearn.ensemble.HistGradientBoostingRegressor", "ordinal"),
+        ("auto", "sklearn.linear_model.LogisticRegression", "onehot"),
+        ("auto", None, "onehot"),
+        ("onehot", "sklearn.ensemble.HistGradientBoostingClassifier", "onehot"),
+        ("ordinal", "sklearn.ensemble.RandomForestClassifier", "ordinal"),
+    ],
+)
+def test_auto_encoding_follows_the_model(params, setting, model, expected):
+    params["features"]["categorical"]["encoding"] = setting
+    assert categorical_encoding(params["features"], model) == expected
+
+
+def test_ordinal_encoding_keeps_one_code_column_per_feature(penguins, data_cfg, params):
+    features = params["features"]
+    pre = build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], features, "ordinal")
+    pre.fit(penguins[feature_columns(data_cfg)])
+    rows = penguins.iloc[[0, 3]].copy()
+    rows["island"] = ["Atlantis", None]  # unseen, missing
+    out = transform_to_frame(pre, rows, "float32")
+    assert list(out.columns[-2:]) == ["cat__island", "cat__sex"]
+    assert (out.dtypes == "float32").all()
+    # Both unseen and missing become missing, which the trees route on their own.
+    assert out["cat__island"].isna().all()
+    codes = transform_to_frame(pre, penguins)["cat__island"]
+    assert sorted(codes.unique()) == [0.0, 1.0, 2.0]
+    mask = native_categorical_mask(pre)
+    assert mask == [False] * len(data_cfg["numeric"]) + [True, True]
+    assert native_categorical_mask(_fitted(penguins, data_cfg, features)) is None
+
+
+def test_feature_dtype_is_checked(params):
+    params["features"]["dtype"] = "float16"
+    with pytest.raises(ReprolabError, match=r"features.dtype: found 'float16'"):
+        feature_dtype(params["features"])

@@ -1,8 +1,10 @@
+import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
 from reprolab.errors import ReprolabError
-from reprolab.models import build_estimator
+from reprolab.models import build_estimator, fit_estimator
+from reprolab.persistence import save_model
 
 
 def test_target_and_arguments_come_from_config():
@@ -34,3 +36,30 @@ def test_target_and_arguments_come_from_config():
 def test_bad_model_config_names_the_key(model, message):
     with pytest.raises(ReprolabError, match=message):
         build_estimator(model)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        {"_target_": "sklearn.ensemble.HistGradientBoostingClassifier", "max_iter": 20},
+        {"_target_": "sklearn.ensemble.RandomForestClassifier", "n_estimators": 20},
+    ],
+)
+def test_model_file_is_the_same_whatever_n_jobs(model, tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3_000, 6)).astype("float32")
+    y = (x[:, 0] + rng.normal(size=3_000) > 0).astype(int)
+    files = []
+    for n_jobs in (1, 2, -1):
+        estimator = build_estimator({**model, "random_state": 0})
+        fit_estimator(estimator, x, y, n_jobs)
+        files.append(tmp_path / f"{n_jobs}.skops")
+        save_model(files[-1], estimator)
+    assert files[0].read_bytes() == files[1].read_bytes() == files[2].read_bytes()
+
+
+@pytest.mark.parametrize("n_jobs", [0, -2, "all"])
+def test_bad_n_jobs_names_the_key(n_jobs):
+    estimator = build_estimator({"_target_": "sklearn.linear_model.LogisticRegression"})
+    with pytest.raises(ReprolabError, match=rf"n_jobs: found {n_jobs!r}; expected -1"):
+        fit_estimator(estimator, np.zeros((4, 1)), [0, 1, 0, 1], n_jobs)

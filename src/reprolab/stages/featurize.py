@@ -7,7 +7,9 @@ def featurize() -> str:
     from reprolab.config import Paths, get, load_params
     from reprolab.features import (
         build_preprocessor,
+        categorical_encoding,
         feature_columns,
+        feature_dtype,
         require_columns,
         transform_to_frame,
     )
@@ -17,15 +19,20 @@ def featurize() -> str:
     schema = read_yaml(Paths.schema)
     train = read_parquet(Paths.train)
     require_columns(train, [*feature_columns(schema), schema["target"]], str(Paths.train))
-    preprocessor = build_preprocessor(
-        schema["numeric"], schema["categorical"], get(load_params(), "features")
-    )
+    params = load_params()
+    config = get(params, "features")
+    encoding = categorical_encoding(config, get(params, "model._target_", None))
+    preprocessor = build_preprocessor(schema["numeric"], schema["categorical"], config, encoding)
     preprocessor.fit(train[feature_columns(schema)])
-    features = transform_to_frame(preprocessor, train)
+    dtype = feature_dtype(config)
+    features = transform_to_frame(preprocessor, train, dtype)
     features[schema["target"]] = train[schema["target"]].to_numpy()
     save_model(Paths.preprocessor, preprocessor)
     write_parquet(Paths.train_features, features)
-    return f"{len(feature_columns(schema))} columns -> {features.shape[1] - 1} features"
+    return (
+        f"{len(feature_columns(schema))} columns -> {features.shape[1] - 1} {dtype} "
+        f"features (categories: {encoding})"
+    )
 
 
 if __name__ == "__main__":

@@ -6,8 +6,14 @@ from reprolab.stages.shell import run_stage
 def train() -> str:
     from reprolab.config import Paths, get, load_params
     from reprolab.errors import ReprolabError
+    from reprolab.features import native_categorical_mask
     from reprolab.files import log, read_parquet, read_yaml
-    from reprolab.models import build_estimator, build_inference_pipeline, fit_estimator
+    from reprolab.models import (
+        build_estimator,
+        build_inference_pipeline,
+        fit_estimator,
+        use_categorical_codes,
+    )
     from reprolab.persistence import load_model, save_model
 
     schema = read_yaml(Paths.schema)
@@ -21,11 +27,13 @@ def train() -> str:
             f"{Paths.train_features}: feature columns do not match {Paths.preprocessor}; "
             "expected both from the same featurize run (run `dvc repro`)"
         )
-    estimator = build_estimator(get(load_params(), "model"), schema["task"])
-    log.info(
-        "fitting %s on %d rows x %d features", type(estimator).__name__, *features[found].shape
-    )
-    fit_estimator(estimator, features[found].to_numpy(dtype="float64"), features[target].to_numpy())
+    params = load_params()
+    estimator = build_estimator(get(params, "model"), schema["task"])
+    use_categorical_codes(estimator, native_categorical_mask(preprocessor))
+    # The stored precision (features.dtype), without a float64 copy.
+    matrix = features[found].to_numpy()
+    log.info("fitting %s on %d rows x %d features", type(estimator).__name__, *matrix.shape)
+    fit_estimator(estimator, matrix, features[target].to_numpy(), get(params, "n_jobs"))
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
     return f"trained {type(estimator).__name__} ({schema['task']})"
 
