@@ -104,7 +104,7 @@ def classification_metrics(
     }
 
 
-def _thin(count: int, limit: int) -> np.ndarray:
+def evenly_spaced(count: int, limit: int) -> np.ndarray:
     """At most `limit` evenly spaced indices into `count` items, first and last kept:
     deterministic, so a rebuild writes the same plot bytes."""
     if count <= limit:
@@ -153,7 +153,7 @@ def roc_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> lis
                 "fpr": _round(fpr[k]),
                 "tpr": _round(tpr[k]),
             }
-            for i, k in enumerate(_thin(len(fpr), MAX_CURVE_POINTS))
+            for i, k in enumerate(evenly_spaced(len(fpr), MAX_CURVE_POINTS))
         ]
     return records
 
@@ -174,7 +174,7 @@ def precision_recall_records(
                 "recall": _round(recall[k]),
                 "precision": _round(precision[k]),
             }
-            for i, k in enumerate(_thin(len(recall), MAX_CURVE_POINTS))
+            for i, k in enumerate(evenly_spaced(len(recall), MAX_CURVE_POINTS))
         ]
     return records
 
@@ -193,7 +193,7 @@ def regression_metrics(y_true: pd.Series, predicted: np.ndarray) -> dict[str, An
 def regression_records(y_true: pd.Series, predicted: np.ndarray) -> tuple[list, list]:
     """Predicted-vs-actual points and residuals (actual - predicted), one per test row
     up to MAX_PLOT_ROWS rows, then that many evenly spaced over the test rows."""
-    keep = _thin(len(predicted), MAX_PLOT_ROWS)
+    keep = evenly_spaced(len(predicted), MAX_PLOT_ROWS)
     y, predicted = np.asarray(y_true, dtype="float64")[keep], np.asarray(predicted)[keep]
     versus = [
         {"actual": _round(a), "predicted": _round(p)} for a, p in zip(y, predicted, strict=True)

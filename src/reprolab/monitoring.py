@@ -9,6 +9,16 @@ import numpy as np
 import pandas as pd
 
 from reprolab.drift import feature_drift, prediction_drift
+from reprolab.errors import ReprolabError
+from reprolab.evaluation import evenly_spaced
+
+
+def reference_sample(train: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """At most `limit` training rows, evenly spaced: drift scores settle long before
+    millions of rows, and predicting every training row would cost more than training."""
+    if not isinstance(limit, int) or limit < 1:
+        raise ReprolabError(f"monitor.reference_rows: found {limit!r}; expected a count >= 1")
+    return train.iloc[evenly_spaced(len(train), limit)].reset_index(drop=True)
 
 
 def monitor_summary(

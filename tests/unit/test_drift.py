@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from reprolab.drift import prediction_drift
-from reprolab.monitoring import monitor_summary, render_markdown
+from reprolab.errors import ReprolabError
+from reprolab.monitoring import monitor_summary, reference_sample, render_markdown
 from reprolab.simulate import simulate_batch
 
 CFG = yaml.safe_load((Path(__file__).parents[2] / "conf/monitor/default.yaml").read_text())
@@ -103,3 +104,13 @@ def test_reports_end_with_exactly_one_newline():
     for result in (no_data_summary(), summary(population(500, 9))):
         text = render_markdown(result)
         assert text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_reference_sample_is_capped_and_evenly_spaced():
+    train = pd.DataFrame({"x": np.arange(1_000)})
+    sample = reference_sample(train, 100)
+    assert len(sample) == 100
+    assert sample["x"].iloc[0] == 0 and sample["x"].iloc[-1] == 999
+    assert reference_sample(train, 5_000)["x"].tolist() == train["x"].tolist()
+    with pytest.raises(ReprolabError, match=r"monitor.reference_rows: found 0"):
+        reference_sample(train, 0)

@@ -10,7 +10,13 @@ def monitor() -> str:
     from reprolab.features import feature_columns, require_columns
     from reprolab.files import log, read_parquet, read_yaml, write_bytes, write_json
     from reprolab.inference import normalize_booleans
-    from reprolab.monitoring import drift_records, monitor_summary, no_data_summary, render_markdown
+    from reprolab.monitoring import (
+        drift_records,
+        monitor_summary,
+        no_data_summary,
+        reference_sample,
+        render_markdown,
+    )
     from reprolab.persistence import load_model
     from reprolab.sources import read_csv
 
@@ -28,7 +34,7 @@ def monitor() -> str:
             log.info("read %s (%d rows, %d columns)", path, len(frame), frame.shape[1])
             frames.append(frame)
         current = pd.concat(frames, ignore_index=True)
-        reference = read_parquet(Paths.train)
+        reference = reference_sample(read_parquet(Paths.train), cfg["reference_rows"])
         model = load_model(Paths.model)
         columns = feature_columns(schema)
         predictions = (model.predict(reference[columns]), model.predict(current[columns]))

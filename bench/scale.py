@@ -1,0 +1,103 @@
+"""Benchmark: the whole pipeline on synthetic data of growing size, stage by stage.
+
+    make bench-scale                          # 100k, 1M and 10M rows
+    PATH=.venv/bin:$PATH python bench/scale.py --rows 100000 1000000
+
+For each size, a clean copy of the repository (no DVC cache) is composed with
+data=synthetic (20 numeric + 5 categorical features), model=hist_gradient_boosting,
+and given a production batch of a tenth of the rows for `monitor`. Then every stage
+runs as `dvc repro --single-item <stage>`, one after another, so each figure is what
+a user waits for: the stage itself plus DVC hashing and caching its outputs. Peak RSS
+is the largest process of that run (the stage, or DVC). Prints one table per size and
+how time and memory grow with rows (exponent 1.0: linear).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ["ingest", "validate", "split", "featurize", "train", "evaluate", "package", "monitor"]
+OVERRIDES = ["data=synthetic", "model=hist_gradient_boosting"]
+ENV = {**os.environ, "PYTHONPATH": "src"}
+
+
+def measured(cwd: Path, *cmd: str) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MiB) of the largest process, and stderr of `cmd`."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        err.seek(0)
+        text = err.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{text}")
+    # Linux reports ru_maxrss in KiB: the peak of the largest waited-for descendant.
+    return seconds, usage.ru_maxrss / 1024, text
+
+
+def run_size(rows: int, parent: Path) -> list[tuple[str, float, float, float]]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from reprolab.compose import compose_to
+    from reprolab.verify import clean_copy
+
+    repo = clean_copy(ROOT, parent / f"rows-{rows}")
+    compose_to(repo / "params.yaml", repo, [*OVERRIDES, f"data.source.rows={rows}"])
+    batch = ["reprolab.synthetic_batch", "--output", "data/production/batch.parquet"]
+    measured(repo, sys.executable, "-m", *batch, "--rows", str(max(rows // 10, 1000)))
+    results = []
+    for stage in STAGES:
+        seconds, rss, log = measured(repo, "dvc", "repro", "--single-item", stage)
+        # The stage's own time, from its last log line: "<stage>: <summary> (12.3 s)".
+        own = re.findall(rf"^{stage}: .*\(([\d.]+) s\)$", log, flags=re.MULTILINE)
+        results.append((stage, seconds, float(own[-1]) if own else math.nan, rss))
+        print(f"  {rows:>10,} {stage:<10} {seconds:7.1f} s  {rss:7.0f} MiB", file=sys.stderr)
+    return results
+
+
+def exponent(small: tuple[int, float], large: tuple[int, float]) -> float:
+    """k in cost ~ rows^k between two sizes."""
+    return math.log(large[1] / small[1]) / math.log(large[0] / small[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
+    args = parser.parse_args()
+    totals = []
+    print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    with tempfile.TemporaryDirectory(dir=ROOT.parent) as tmp:
+        for rows in args.rows:
+            results = run_size(rows, Path(tmp))
+            wall = sum(r[1] for r in results)
+            peak = max(r[3] for r in results)
+            totals.append((rows, wall, peak))
+            print(f"\n## {rows:,} rows: {wall:.1f} s, peak RSS {peak:.0f} MiB")
+            print("| stage | wall s (dvc repro -s) | stage body s | peak RSS MiB |")
+            print("|---|---:|---:|---:|")
+            for stage, seconds, own, rss in results:
+                print(f"| {stage} | {seconds:.1f} | {own:.1f} | {rss:.0f} |")
+    if len(totals) > 1:
+        print("\n## Growth with rows (cost ~ rows^k)")
+        print("| from | to | time x | k time | peak RSS x | k memory |")
+        print("|---|---|---:|---:|---:|---:|")
+        for small, large in zip(totals, totals[1:], strict=False):
+            print(
+                f"| {small[0]:,} | {large[0]:,} | {large[1] / small[1]:.1f} | "
+                f"{exponent(small[:2], large[:2]):.2f} | {large[2] / small[2]:.1f} | "
+                f"{exponent((small[0], small[2]), (large[0], large[2])):.2f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
