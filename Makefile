@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving clean
+.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -95,6 +95,9 @@ bench-serving: install ## Benchmark prediction latency (HTTP, in-process) and ba
 
 bench-sweep: install ## Benchmark a 4-run sweep: workspace vs queue -j 1/-j 2 vs bare compute
 	$(BIN)/python bench/sweep_cost.py
+
+bench-scale: install ## Benchmark every stage on synthetic data at 100k, 1M, 10M rows (ROWS=...)
+	$(BIN)/python bench/scale.py $(if $(ROWS),--rows $(ROWS))
 
 clean: ## Remove the virtual environment (data and DVC cache stay)
 	rm -rf $(VENV)

@@ -15,6 +15,7 @@ how time and memory grow with rows (exponent 1.0: linear).
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import platform
@@ -91,7 +92,7 @@ def main() -> None:
         print("\n## Growth with rows (cost ~ rows^k)")
         print("| from | to | time x | k time | peak RSS x | k memory |")
         print("|---|---|---:|---:|---:|---:|")
-        for small, large in zip(totals, totals[1:], strict=False):
+        for small, large in itertools.pairwise(totals):
             print(
                 f"| {small[0]:,} | {large[0]:,} | {large[1] / small[1]:.1f} | "
                 f"{exponent(small[:2], large[:2]):.2f} | {large[2] / small[2]:.1f} | "

@@ -15,8 +15,30 @@ from typing import Any
 
 
 def file_md5(path: Path) -> str:
-    """The same hash DVC records for the file in dvc.lock."""
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+    """The same hash DVC records for the file in dvc.lock (read in 1 MiB blocks)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parquet_summary(path: Path, time_column: str | None) -> dict[str, Any]:
+    """Rows, column dtypes (as pandas reads them) and the latest time value of a parquet
+    file, from its footer and one column: the card never loads the whole table."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    dtypes = parquet.schema_arrow.empty_table().to_pandas().dtypes
+    latest = None
+    if time_column and time_column in dtypes:
+        latest = pc.max(parquet.read(columns=[time_column]).column(0)).as_py()
+    return {
+        "rows": parquet.metadata.num_rows,
+        "dtypes": {str(k): str(v) for k, v in dtypes.items()},
+        "latest": latest,
+    }
 
 
 def code_version(files: list[Path]) -> str:
@@ -29,22 +51,22 @@ def code_version(files: list[Path]) -> str:
 def model_card(
     model: Any,
     schema: dict[str, Any],
-    raw: Any,
+    raw: dict[str, Any],
     params: dict[str, Any],
     metrics: dict[str, Any],
     versions: dict[str, str],
 ) -> dict[str, Any]:
-    """The card as a JSON-ready mapping. `raw` is the raw table (for dtypes and dates)."""
+    """The card as a JSON-ready mapping. `raw` summarises the raw table (parquet_summary)."""
     contract = schema.get("schema") or {}
     features = []
     for role in ("numeric", "categorical"):
         for column in schema[role]:
-            entry = {"name": column, "role": role, "dtype": str(raw[column].dtype)}
+            entry = {"name": column, "role": role, "dtype": raw["dtypes"][column]}
             if role == "categorical":
                 entry["categories"] = (contract.get("categories") or {}).get(column)
             features.append(entry)
     time_column = schema.get("time_column")
-    latest = raw[time_column].max() if time_column and time_column in raw else None
+    latest = raw["latest"]
     return {
         "model": {
             "estimator": type(model[-1]).__name__,
@@ -54,7 +76,7 @@ def model_card(
         },
         "data": {
             "version_md5": versions["data"],
-            "rows": len(raw),
+            "rows": raw["rows"],
             "latest_time_value": None if latest is None else str(latest),
             "time_column": time_column,
         },

@@ -3,19 +3,22 @@ batches carry labels, and whether to retrain. Pure functions; `stages/monitor.py
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from reprolab.drift import feature_drift, prediction_drift
 from reprolab.errors import ReprolabError
-from reprolab.evaluation import evenly_spaced
+
+# Statistics (scipy, scikit-learn) are imported where used: with no production data
+# the monitor stage needs none of them and starts at once.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 
 def reference_sample(train: pd.DataFrame, limit: int) -> pd.DataFrame:
     """At most `limit` training rows, evenly spaced: drift scores settle long before
     millions of rows, and predicting every training row would cost more than training."""
+    from reprolab.evaluation import evenly_spaced
+
     if not isinstance(limit, int) or limit < 1:
         raise ReprolabError(f"monitor.reference_rows: found {limit!r}; expected a count >= 1")
     return train.iloc[evenly_spaced(len(train), limit)].reset_index(drop=True)
@@ -30,6 +33,8 @@ def monitor_summary(
     performance: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Everything metrics/monitor.json holds."""
+    from reprolab.drift import feature_drift, prediction_drift
+
     features = {}
     for role in ("numeric", "categorical"):
         for column in schema[role]:

@@ -4,54 +4,49 @@ from reprolab.stages.shell import run_stage
 
 
 def monitor() -> str:
-    import pandas as pd
-
     from reprolab.config import PRODUCTION_DIR, Paths, get, load_params
-    from reprolab.features import feature_columns, require_columns
-    from reprolab.files import log, read_parquet, read_yaml, write_bytes, write_json
-    from reprolab.inference import normalize_booleans
-    from reprolab.monitoring import (
-        drift_records,
-        monitor_summary,
-        no_data_summary,
-        reference_sample,
-        render_markdown,
-    )
-    from reprolab.persistence import load_model
-    from reprolab.sources import read_csv
+    from reprolab.files import log, read_yaml, write_bytes, write_json
+    from reprolab.monitoring import drift_records, no_data_summary, render_markdown
 
     cfg = get(load_params(), "monitor")
     schema = read_yaml(Paths.schema)
     batches = sorted(p for p in PRODUCTION_DIR.glob("*") if p.suffix in (".parquet", ".csv"))
-    if not batches:
-        summary = no_data_summary()
-    else:
-        frames = []
-        for path in batches:
-            frame = pd.read_parquet(path) if path.suffix == ".parquet" else read_csv(path)
-            normalize_booleans(frame)
-            require_columns(frame, feature_columns(schema), str(path))
-            log.info("read %s (%d rows, %d columns)", path, len(frame), frame.shape[1])
-            frames.append(frame)
-        current = pd.concat(frames, ignore_index=True)
-        reference = reference_sample(read_parquet(Paths.train), cfg["reference_rows"])
-        model = load_model(Paths.model)
-        columns = feature_columns(schema)
-        predictions = (model.predict(reference[columns]), model.predict(current[columns]))
-        summary = monitor_summary(
-            reference,
-            current,
-            schema,
-            predictions,
-            cfg,
-            _performance(model, current, schema, columns),
-        )
+    summary = _compare(batches, schema, cfg) if batches else no_data_summary()
     write_json(Paths.monitor_metrics, summary)
     write_json(Paths.drift, drift_records(summary))
     write_bytes(Paths.monitor_report, render_markdown(summary).encode("utf-8"))
     log.info("wrote %s", Paths.monitor_report)
     drifted = ", ".join(summary["drifted_features"]) or "none"
     return f"{summary['verdict']}: drifted features {drifted}"
+
+
+def _compare(batches, schema, cfg):
+    """The summary for the production batches against the training data."""
+    import pandas as pd
+
+    from reprolab.config import Paths
+    from reprolab.features import feature_columns, require_columns
+    from reprolab.files import log, read_parquet
+    from reprolab.inference import normalize_booleans
+    from reprolab.monitoring import monitor_summary, reference_sample
+    from reprolab.persistence import load_model
+    from reprolab.sources import read_csv
+
+    frames = []
+    for path in batches:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else read_csv(path)
+        normalize_booleans(frame)
+        require_columns(frame, feature_columns(schema), str(path))
+        log.info("read %s (%d rows, %d columns)", path, len(frame), frame.shape[1])
+        frames.append(frame)
+    current = pd.concat(frames, ignore_index=True)
+    reference = reference_sample(read_parquet(Paths.train), cfg["reference_rows"])
+    model = load_model(Paths.model)
+    columns = feature_columns(schema)
+    predictions = (model.predict(reference[columns]), model.predict(current[columns]))
+    return monitor_summary(
+        reference, current, schema, predictions, cfg, _performance(model, current, schema, columns)
+    )
 
 
 def _performance(model, current, schema, columns):

@@ -7,9 +7,9 @@ def package() -> str:
     import json
     from pathlib import Path
 
-    from reprolab.card import code_version, file_md5, model_card, render_markdown
+    from reprolab.card import code_version, file_md5, model_card, parquet_summary, render_markdown
     from reprolab.config import Paths, load_params
-    from reprolab.files import read_parquet, read_yaml, write_bytes, write_json
+    from reprolab.files import log, read_yaml, write_bytes, write_json
     from reprolab.persistence import load_model
 
     params = load_params()
@@ -18,10 +18,13 @@ def package() -> str:
         "data": file_md5(Paths.raw),
         "code": code_version(sorted(Path("src/reprolab").rglob("*.py"))),
     }
+    schema = read_yaml(Paths.schema)
+    raw = parquet_summary(Paths.raw, schema.get("time_column"))
+    log.info("read %s footer (%d rows, %d columns)", Paths.raw, raw["rows"], len(raw["dtypes"]))
     card = model_card(
         model,
-        read_yaml(Paths.schema),
-        read_parquet(Paths.raw),
+        schema,
+        raw,
         {k: params[k] for k in ("data", "split", "features", "model", "seed")},
         json.loads(Paths.metrics.read_text()),
         versions,
