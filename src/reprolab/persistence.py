@@ -36,6 +36,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.preprocessing._function_transformer.FunctionTransformer",
     "sklearn.utils.validation.check_array",
     "numpy.dtype",
+    "numpy.float32",
     "numpy.float64",
     "numpy.int64",
     "numpy.ndarray",

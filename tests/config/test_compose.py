@@ -123,7 +123,8 @@ def test_model_option_trains_and_round_trips_through_skops(option, task, penguin
         cfg["model"], "regression" if task == "regression" else "classification"
     )
     assert estimator.random_state == cfg["seed"]
-    estimator.fit(transform_to_frame(pre, frame).to_numpy(), frame[data["target"]])
+    features = transform_to_frame(pre, frame, cfg["features"]["dtype"])  # as featurize writes
+    estimator.fit(features.to_numpy(), frame[data["target"]])
     pipeline = build_inference_pipeline(pre, estimator)
     save_model(tmp_path / "model.skops", pipeline)
     loaded = load_model(tmp_path / "model.skops")  # refuses types outside TRUSTED_TYPES
