@@ -81,24 +81,30 @@ def classification_metrics(
             f"test split: found only class(es) {sorted(map(str, present))}; "
             "expected at least 2 classes to evaluate"
         )
-    y_pred = predicted_labels(proba, classes)
+    # Integer codes: scikit-learn sorts object labels again in every metric (2 s per
+    # 250k rows); codes give the same numbers. Labels the model never saw get codes
+    # after its classes.
+    extra = sorted(present - set(classes), key=str)
+    codes = np.asarray(pd.Categorical(y_true, categories=[*classes, *extra]).codes)
+    y_pred = proba.argmax(axis=1)
+    known = list(range(len(classes)))
     if len(classes) == 2:
-        auc = skm.roc_auc_score(y_true == classes[1], proba[:, 1])
+        auc = skm.roc_auc_score(codes == 1, proba[:, 1])
     else:
-        auc = skm.roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=classes)
+        auc = skm.roc_auc_score(codes, proba, multi_class="ovr", average="macro", labels=known)
     precision, recall, f1, support = skm.precision_recall_fscore_support(
-        y_true, y_pred, labels=classes, zero_division=0
+        codes, y_pred, labels=known, zero_division=0
     )
     per_class = {
         str(cls): {"precision": _round(p), "recall": _round(r), "f1": _round(f), "support": int(s)}
         for cls, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
     }
     return {
-        "accuracy": _round(skm.accuracy_score(y_true, y_pred)),
-        "balanced_accuracy": _round(skm.balanced_accuracy_score(y_true, y_pred)),
-        "f1_macro": _round(skm.f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "accuracy": _round(skm.accuracy_score(codes, y_pred)),
+        "balanced_accuracy": _round(skm.balanced_accuracy_score(codes, y_pred)),
+        "f1_macro": _round(skm.f1_score(codes, y_pred, average="macro", zero_division=0)),
         "roc_auc_ovr": _round(auc),
-        "log_loss": _round(skm.log_loss(y_true, proba, labels=classes)),
+        "log_loss": _round(skm.log_loss(codes, proba, labels=known)),
         "test_rows": len(y_true),
         "per_class": per_class,
     }

@@ -57,7 +57,9 @@ def categorical_encoding(features: dict[str, Any], model_target: str | None) -> 
     return encoding
 
 
-def _categorical_steps(cat_cfg: dict[str, Any], encoding: str, dtype: str) -> list[tuple]:
+def _categorical_steps(
+    cat_cfg: dict[str, Any], encoding: str, dtype: str, cardinality: int
+) -> list[tuple]:
     min_frequency = cat_cfg.get("min_frequency")
     if encoding == "ordinal":
         # No imputer: a missing value stays missing (NaN), which the trees route on their own,
@@ -70,7 +72,11 @@ def _categorical_steps(cat_cfg: dict[str, Any], encoding: str, dtype: str) -> li
                     unknown_value=np.nan,
                     encoded_missing_value=np.nan,
                     min_frequency=min_frequency,
-                    max_categories=MAX_NATIVE_CATEGORIES,
+                    # Only when needed: a cap makes the encoder count every value in
+                    # Python, 5 s per million rows.
+                    max_categories=(
+                        MAX_NATIVE_CATEGORIES if cardinality > MAX_NATIVE_CATEGORIES else None
+                    ),
                     dtype=dtype,
                 ),
             )
@@ -96,8 +102,10 @@ def build_preprocessor(
     categorical: list[str],
     features: dict[str, Any],
     encoding: str = "onehot",
+    cardinality: int = 0,
 ) -> ColumnTransformer:
-    """An unfitted ColumnTransformer for the given feature columns."""
+    """An unfitted ColumnTransformer for the given feature columns; `cardinality` is
+    the largest number of categories of a categorical feature in the training data."""
     num_cfg, cat_cfg = features["numeric"], features["categorical"]
     dtype = feature_dtype(features)
     num_steps: list[tuple[str, Any]] = [
@@ -115,7 +123,7 @@ def build_preprocessor(
     if numeric:
         transformers.append(("num", Pipeline(num_steps), list(numeric)))
     if categorical:
-        cat_steps = _categorical_steps(cat_cfg, encoding, dtype)
+        cat_steps = _categorical_steps(cat_cfg, encoding, dtype, cardinality)
         transformers.append(("cat", Pipeline(cat_steps), list(categorical)))
     if not transformers:
         raise ReprolabError("data.numeric, data.categorical: both empty; expected feature columns")
@@ -146,9 +154,11 @@ def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> Non
 
 
 def transform_to_frame(
-    preprocessor: ColumnTransformer, frame: pd.DataFrame, dtype: str = "float64"
+    preprocessor: ColumnTransformer, frame: pd.DataFrame, dtype: str = "float64", fit: bool = False
 ) -> pd.DataFrame:
-    """Apply a fitted preprocessor; columns are named as the preprocessor names them."""
+    """Apply a preprocessor (fitting it first if `fit`: one pass over the data instead of
+    two); columns are named as the preprocessor names them."""
+    values = preprocessor.fit_transform(frame) if fit else preprocessor.transform(frame)
     # copy=False: the transform's output is already a fresh array of this dtype.
-    values = np.asarray(preprocessor.transform(frame)).astype(dtype, copy=False)
+    values = np.asarray(values).astype(dtype, copy=False)
     return pd.DataFrame(values, columns=list(preprocessor.get_feature_names_out()), copy=False)

@@ -53,28 +53,25 @@ def fit_estimator(
 ) -> BaseEstimator:
     """Fit on at most `n_jobs` cores (-1: all), turning scikit-learn's check of the
     config's values into a user error."""
+    from joblib import parallel_config
     from sklearn.utils._param_validation import InvalidParameterError
     from threadpoolctl import threadpool_limits
 
     if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ReprolabError(f"n_jobs: found {n_jobs!r}; expected -1 (all cores) or a count >= 1")
-    # Cores for fitting only: the saved model predicts on one core, because a forest
-    # predicting on several sums its trees in whichever order threads finish, which
-    # changes the last bits. The model file is then the same whatever n_jobs.
-    has_n_jobs = "n_jobs" in estimator.get_params()
-    if has_n_jobs:
-        estimator.set_params(n_jobs=n_jobs)
+    # A context, not the estimator's n_jobs parameter: the saved model keeps n_jobs=None
+    # and predicts on one core (a forest predicting on several sums its trees in
+    # whichever order threads finish, which changes the last bits), and the model file
+    # is the same whatever n_jobs. threadpool_limits covers OpenMP (histogram gradient
+    # boosting) and BLAS.
     try:
-        # OpenMP threads (histogram gradient boosting) and BLAS.
-        with threadpool_limits(limits=None if n_jobs == -1 else n_jobs):
+        with parallel_config(n_jobs=n_jobs), threadpool_limits(None if n_jobs == -1 else n_jobs):
             return estimator.fit(features, target)
     except InvalidParameterError as error:
         raise ReprolabError(f"model: {error}") from None
     finally:
-        if has_n_jobs:
-            estimator.set_params(n_jobs=None)
         # Histogram gradient boosting records the thread count it binned with (a
-        # private _BinMapper); the trees are the same on any count, so drop it too.
+        # private _BinMapper); the trees are the same on any count, so drop it.
         if hasattr(estimator, "_bin_mapper"):
             estimator._bin_mapper.set_params(n_threads=None)
 

@@ -4,6 +4,7 @@ import pytest
 
 from reprolab.errors import ReprolabError
 from reprolab.features import (
+    MAX_NATIVE_CATEGORIES,
     build_preprocessor,
     categorical_encoding,
     feature_columns,
@@ -103,3 +104,11 @@ def test_feature_dtype_is_checked(params):
     params["features"]["dtype"] = "float16"
     with pytest.raises(ReprolabError, match=r"features.dtype: found 'float16'"):
         feature_dtype(params["features"])
+
+
+def test_ordinal_codes_stay_within_what_the_trees_bin(params):
+    # 300 categories: more than histogram gradient boosting's 255 bins.
+    frame = pd.DataFrame({"c": [f"v{i % 300:03d}" for i in range(3_000)]})
+    pre = build_preprocessor([], ["c"], params["features"], "ordinal", cardinality=300)
+    codes = transform_to_frame(pre.fit(frame), frame)["cat__c"]
+    assert codes.max() == MAX_NATIVE_CATEGORIES - 1

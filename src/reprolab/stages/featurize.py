@@ -22,10 +22,12 @@ def featurize() -> str:
     params = load_params()
     config = get(params, "features")
     encoding = categorical_encoding(config, get(params, "model._target_", None))
-    preprocessor = build_preprocessor(schema["numeric"], schema["categorical"], config, encoding)
-    preprocessor.fit(train[feature_columns(schema)])
+    cardinality = max((train[c].nunique() for c in schema["categorical"]), default=0)
+    preprocessor = build_preprocessor(
+        schema["numeric"], schema["categorical"], config, encoding, cardinality
+    )
     dtype = feature_dtype(config)
-    features = transform_to_frame(preprocessor, train, dtype)
+    features = transform_to_frame(preprocessor, train[feature_columns(schema)], dtype, fit=True)
     features[schema["target"]] = train[schema["target"]].to_numpy()
     save_model(Paths.preprocessor, preprocessor)
     write_parquet(Paths.train_features, features)

@@ -44,25 +44,24 @@ def _compare(batches, schema, cfg):
     model = load_model(Paths.model)
     columns = feature_columns(schema)
     predictions = (model.predict(reference[columns]), model.predict(current[columns]))
-    return monitor_summary(
-        reference, current, schema, predictions, cfg, _performance(model, current, schema, columns)
-    )
+    performance = _performance(current, predictions[1], schema)
+    return monitor_summary(reference, current, schema, predictions, cfg, performance)
 
 
-def _performance(model, current, schema, columns):
+def _performance(current, predicted, schema):
     """Metrics on the production rows that carry a label, if any."""
     from reprolab import evaluation
 
     target = schema["target"]
     if target not in current.columns or current[target].isna().all():
         return None
-    labelled = current.dropna(subset=[target])
+    labelled = current[target].notna().to_numpy()
+    y_true, predicted = current.loc[labelled, target], predicted[labelled]
     if schema["task"] == "regression":
-        return evaluation.regression_metrics(labelled[target], model.predict(labelled[columns]))
-    predicted = model.predict(labelled[columns])
+        return evaluation.regression_metrics(y_true, predicted)
     return {
-        "accuracy": round(float((predicted == labelled[target].to_numpy()).mean()), 6),
-        "labelled_rows": len(labelled),
+        "accuracy": round(float((predicted == y_true.to_numpy()).mean()), 6),
+        "labelled_rows": int(labelled.sum()),
     }
 
 

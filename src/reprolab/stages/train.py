@@ -30,10 +30,12 @@ def train() -> str:
     params = load_params()
     estimator = build_estimator(get(params, "model"), schema["task"])
     use_categorical_codes(estimator, native_categorical_mask(preprocessor))
-    # The stored precision (features.dtype), without a float64 copy.
-    matrix = features[found].to_numpy()
+    # The stored precision (features.dtype), without a float64 copy; the frame is
+    # dropped before fitting, so its memory is free for the estimator's.
+    matrix, labels = features[found].to_numpy(), features[target].to_numpy()
+    del features
     log.info("fitting %s on %d rows x %d features", type(estimator).__name__, *matrix.shape)
-    fit_estimator(estimator, matrix, features[target].to_numpy(), get(params, "n_jobs"))
+    fit_estimator(estimator, matrix, labels, get(params, "n_jobs"))
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
     return f"trained {type(estimator).__name__} ({schema['task']})"
 
