@@ -20,7 +20,8 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
     if not target:
         raise ReprolabError("model._target_: missing; expected the import path of an estimator")
     try:
-        estimator = instantiate(model)
+        # Plain lists and dicts, not OmegaConf containers: skops cannot store those.
+        estimator = instantiate(model, _convert_="all")
     except InstantiationException as error:
         # Hydra wraps the real cause (TypeError, ImportError) in a multi-line message.
         cause = error.__cause__ or error
@@ -59,13 +60,16 @@ def fit_estimator(
 
     if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ReprolabError(f"n_jobs: found {n_jobs!r}; expected -1 (all cores) or a count >= 1")
-    # A context, not the estimator's n_jobs parameter: the saved model keeps n_jobs=None
-    # and predicts on one core (a forest predicting on several sums its trees in
-    # whichever order threads finish, which changes the last bits), and the model file
-    # is the same whatever n_jobs. threadpool_limits covers OpenMP (histogram gradient
-    # boosting) and BLAS.
+    # A joblib context, not the estimator's n_jobs parameter: the saved model keeps
+    # n_jobs=None and predicts on one core (a forest predicting on several sums its
+    # trees in whichever order threads finish, which changes the last bits), so the
+    # model file is the same whatever n_jobs. Only for estimators with an n_jobs of
+    # their own: histogram gradient boosting would otherwise fit its internal
+    # ColumnTransformer in worker processes, which changes object sharing in the file.
+    # threadpool_limits covers OpenMP (histogram gradient boosting) and BLAS.
+    jobs = n_jobs if "n_jobs" in estimator.get_params() else None
     try:
-        with parallel_config(n_jobs=n_jobs), threadpool_limits(None if n_jobs == -1 else n_jobs):
+        with parallel_config(n_jobs=jobs), threadpool_limits(None if n_jobs == -1 else n_jobs):
             return estimator.fit(features, target)
     except InvalidParameterError as error:
         raise ReprolabError(f"model: {error}") from None

@@ -42,12 +42,18 @@ def test_bad_model_config_names_the_key(model, message):
     "model",
     [
         {"_target_": "sklearn.ensemble.HistGradientBoostingClassifier", "max_iter": 20},
+        {
+            "_target_": "sklearn.ensemble.HistGradientBoostingClassifier",
+            "max_iter": 20,
+            "categorical_features": [False] * 5 + [True],
+        },
         {"_target_": "sklearn.ensemble.RandomForestClassifier", "n_estimators": 20},
     ],
 )
 def test_model_file_is_the_same_whatever_n_jobs(model, tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3_000, 6)).astype("float32")
+    x[:, 5] = rng.integers(0, 5, 3_000)  # category codes
     y = (x[:, 0] + rng.normal(size=3_000) > 0).astype(int)
     files = []
     for n_jobs in (1, 2, -1):
