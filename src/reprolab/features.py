@@ -57,8 +57,25 @@ def categorical_encoding(features: dict[str, Any], model_target: str | None) -> 
     return encoding
 
 
+def keep_sparse(
+    rows: int, numeric: int, cardinalities: list[int], encoding: str, features: dict[str, Any]
+) -> bool:
+    """Whether one-hot features stay sparse: when their dense matrix would be larger
+    than features.max_dense_mib (null: always dense)."""
+    limit = features.get("max_dense_mib")
+    if encoding != "onehot" or not cardinalities or limit is None:
+        return False
+    if not isinstance(limit, int | float) or limit <= 0:
+        raise ReprolabError(
+            f"features.max_dense_mib: found {limit!r}; expected a size in MiB above 0, or null"
+        )
+    # One column per category, plus one per feature for "missing" or infrequent ones.
+    width = numeric + sum(cardinalities) + len(cardinalities)
+    return rows * width * np.dtype(feature_dtype(features)).itemsize > limit * 2**20
+
+
 def _categorical_steps(
-    cat_cfg: dict[str, Any], encoding: str, dtype: str, cardinality: int
+    cat_cfg: dict[str, Any], encoding: str, dtype: str, cardinality: int, sparse: bool
 ) -> list[tuple]:
     min_frequency = cat_cfg.get("min_frequency")
     if encoding == "ordinal":
@@ -90,7 +107,7 @@ def _categorical_steps(
             OneHotEncoder(
                 handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
                 min_frequency=min_frequency,
-                sparse_output=False,
+                sparse_output=sparse,
                 dtype=dtype,
             ),
         ),
@@ -103,9 +120,11 @@ def build_preprocessor(
     features: dict[str, Any],
     encoding: str = "onehot",
     cardinality: int = 0,
+    sparse: bool = False,
 ) -> ColumnTransformer:
     """An unfitted ColumnTransformer for the given feature columns; `cardinality` is
-    the largest number of categories of a categorical feature in the training data."""
+    the largest number of categories of a categorical feature in the training data,
+    `sparse` whether one-hot output stays a sparse matrix (keep_sparse)."""
     num_cfg, cat_cfg = features["numeric"], features["categorical"]
     dtype = feature_dtype(features)
     num_steps: list[tuple[str, Any]] = [
@@ -123,10 +142,13 @@ def build_preprocessor(
     if numeric:
         transformers.append(("num", Pipeline(num_steps), list(numeric)))
     if categorical:
-        cat_steps = _categorical_steps(cat_cfg, encoding, dtype, cardinality)
+        cat_steps = _categorical_steps(cat_cfg, encoding, dtype, cardinality, sparse)
         transformers.append(("cat", Pipeline(cat_steps), list(categorical)))
     if not transformers:
         raise ReprolabError("data.numeric, data.categorical: both empty; expected feature columns")
+    if sparse:
+        # Sparse whenever any part is: numbers and one-hot columns in one sparse matrix.
+        return ColumnTransformer(transformers, remainder="drop", sparse_threshold=1.0)
     return ColumnTransformer(transformers, remainder="drop")
 
 

@@ -73,6 +73,14 @@ def fit_estimator(
             return estimator.fit(features, target)
     except InvalidParameterError as error:
         raise ReprolabError(f"model: {error}") from None
+    except TypeError as error:
+        if "sparse" not in str(error).lower():
+            raise
+        raise ReprolabError(
+            f"model._target_: {type(estimator).__name__} does not accept the sparse one-hot "
+            "features; expected dense ones: raise features.max_dense_mib, set "
+            "features.categorical.min_frequency, or use features.categorical.encoding=ordinal"
+        ) from None
     finally:
         # Histogram gradient boosting records the thread count it binned with (a
         # private _BinMapper); the trees are the same on any count, so drop it.

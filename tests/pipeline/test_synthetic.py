@@ -108,6 +108,21 @@ def test_generated_batches_fire_and_clear_the_drift_alert(synthetic_run):
     assert clean["verdict"] == "ok", clean["drifted_features"]
 
 
+def test_wide_one_hot_stays_sparse_and_scores_as_dense(synthetic_run):
+    repo, _ = synthetic_run
+    linear = [*SYNTHETIC[:4], "-S", "model=logistic_regression"]
+    run(repo, "dvc", "exp", "run", "-n", "linear-dense", *linear)
+    dense = json.loads((repo / "metrics/evaluate.json").read_text())
+    # 15,000 train rows x 108 one-hot and numeric columns x 4 bytes = 6.2 MiB dense.
+    result = run(
+        repo, "dvc", "exp", "run", "-n", "linear-sparse", *linear, "-S", "features.max_dense_mib=1"
+    )
+    assert "-> 108 float32 features (categories: onehot, sparse: encoded by train)" in result.stderr
+    sparse = json.loads((repo / "metrics/evaluate.json").read_text())
+    for metric in ("accuracy", "balanced_accuracy", "log_loss"):
+        assert sparse[metric] == pytest.approx(dense[metric], abs=1e-4), metric
+
+
 def test_batch_command_refuses_non_synthetic_data_by_key(repo, tmp_path):
     run(repo, "git", "checkout", "--", "params.yaml")  # the default: penguins
     result = run(

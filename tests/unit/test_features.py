@@ -9,6 +9,7 @@ from reprolab.features import (
     categorical_encoding,
     feature_columns,
     feature_dtype,
+    keep_sparse,
     native_categorical_mask,
     require_columns,
     transform_to_frame,
@@ -112,3 +113,27 @@ def test_ordinal_codes_stay_within_what_the_trees_bin(params):
     pre = build_preprocessor([], ["c"], params["features"], "ordinal", cardinality=300)
     codes = transform_to_frame(pre.fit(frame), frame)["cat__c"]
     assert codes.max() == MAX_NATIVE_CATEGORIES - 1
+
+
+def test_one_hot_stays_sparse_only_above_the_size_limit(params):
+    features = {**params["features"], "dtype": "float32", "max_dense_mib": 1}
+    # 10,000 rows x (2 + 50 + 1) columns x 4 bytes = 2.0 MiB dense.
+    assert keep_sparse(10_000, 2, [50], "onehot", features)
+    assert not keep_sparse(1_000, 2, [50], "onehot", features)
+    assert not keep_sparse(10_000, 2, [50], "ordinal", features)
+    assert not keep_sparse(10_000, 2, [50], "onehot", {**features, "max_dense_mib": None})
+    with pytest.raises(ReprolabError, match=r"features.max_dense_mib: found -1"):
+        keep_sparse(10_000, 2, [50], "onehot", {**features, "max_dense_mib": -1})
+
+
+def test_sparse_one_hot_holds_the_same_values(penguins, data_cfg, params):
+    import scipy.sparse
+
+    columns = feature_columns(data_cfg)
+    dense = build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], params["features"])
+    sparse = build_preprocessor(
+        data_cfg["numeric"], data_cfg["categorical"], params["features"], sparse=True
+    )
+    values = sparse.fit(penguins[columns]).transform(penguins[columns])
+    assert scipy.sparse.issparse(values)
+    assert np.allclose(values.toarray(), dense.fit(penguins[columns]).transform(penguins[columns]))

@@ -10,6 +10,7 @@ def featurize() -> str:
         categorical_encoding,
         feature_columns,
         feature_dtype,
+        keep_sparse,
         require_columns,
         transform_to_frame,
     )
@@ -22,19 +23,32 @@ def featurize() -> str:
     params = load_params()
     config = get(params, "features")
     encoding = categorical_encoding(config, get(params, "model._target_", None))
-    cardinality = max((train[c].nunique() for c in schema["categorical"]), default=0)
+    columns, target = feature_columns(schema), schema["target"]
+    cardinalities = [train[c].nunique() for c in schema["categorical"]]
+    sparse = keep_sparse(len(train), len(schema["numeric"]), cardinalities, encoding, config)
     preprocessor = build_preprocessor(
-        schema["numeric"], schema["categorical"], config, encoding, cardinality
+        schema["numeric"],
+        schema["categorical"],
+        config,
+        encoding,
+        max(cardinalities, default=0),
+        sparse,
     )
     dtype = feature_dtype(config)
-    features = transform_to_frame(preprocessor, train[feature_columns(schema)], dtype, fit=True)
-    features[schema["target"]] = train[schema["target"]].to_numpy()
+    if sparse:
+        # A sparse matrix has no parquet form: the file keeps the input columns, and
+        # train encodes them with the saved preprocessor, sparse, in memory.
+        preprocessor.fit(train[columns])
+        features = train[[*columns, target]]
+        layout = ", sparse: encoded by train"
+    else:
+        features = transform_to_frame(preprocessor, train[columns], dtype, fit=True)
+        features[target] = train[target].to_numpy()
+        layout = ""
     save_model(Paths.preprocessor, preprocessor)
     write_parquet(Paths.train_features, features)
-    return (
-        f"{len(feature_columns(schema))} columns -> {features.shape[1] - 1} {dtype} "
-        f"features (categories: {encoding})"
-    )
+    width = len(preprocessor.get_feature_names_out())
+    return f"{len(columns)} columns -> {width} {dtype} features (categories: {encoding}{layout})"
 
 
 if __name__ == "__main__":

@@ -20,20 +20,23 @@ def train() -> str:
     target = schema["target"]
     features = read_parquet(Paths.train_features)
     preprocessor = load_model(Paths.preprocessor)
-    expected = list(preprocessor.get_feature_names_out())
     found = [c for c in features.columns if c != target]
-    if found != expected:
+    if found == list(preprocessor.get_feature_names_out()):
+        # The stored precision (features.dtype), without a float64 copy.
+        matrix = features[found].to_numpy()
+    elif preprocessor.sparse_output_ and found == list(preprocessor.feature_names_in_):
+        # Too large as a dense matrix (featurize kept the input columns): encode here.
+        matrix = preprocessor.transform(features[found])
+    else:
         raise ReprolabError(
             f"{Paths.train_features}: feature columns do not match {Paths.preprocessor}; "
             "expected both from the same featurize run (run `dvc repro`)"
         )
+    labels = features[target].to_numpy()
+    del features  # its memory is free for the estimator's
     params = load_params()
     estimator = build_estimator(get(params, "model"), schema["task"])
     use_categorical_codes(estimator, native_categorical_mask(preprocessor))
-    # The stored precision (features.dtype), without a float64 copy; the frame is
-    # dropped before fitting, so its memory is free for the estimator's.
-    matrix, labels = features[found].to_numpy(), features[target].to_numpy()
-    del features
     log.info("fitting %s on %d rows x %d features", type(estimator).__name__, *matrix.shape)
     fit_estimator(estimator, matrix, labels, get(params, "n_jobs"))
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
