@@ -37,8 +37,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 def in_process(n: int) -> tuple[float, float]:
     sys.path.insert(0, "src")
-    from reprolab.config import Paths
-    from reprolab.files import read_yaml
+    from reprolab.core.config import Paths
+    from reprolab.core.files import read_yaml
     from reprolab.persistence import load_model
     from reprolab.serving import predict_rows
 

@@ -7,7 +7,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 
 def command_parser(module: str, doc: str | None) -> argparse.ArgumentParser:

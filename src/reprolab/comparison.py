@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 
 from reprolab.cli import command_parser
-from reprolab.config import CONF_DIR, PARAMS_FILE
-from reprolab.files import write_bytes
+from reprolab.core.config import CONF_DIR, PARAMS_FILE
+from reprolab.core.files import write_bytes
 
 
 def compose_to(output: Path, root: Path, overrides: list[str] | None = None) -> None:

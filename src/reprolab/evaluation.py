@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 # Rounded so that metrics files diff cleanly; six digits is far below any change
 # that matters and above floating-point noise between BLAS builds.

@@ -13,8 +13,8 @@ import subprocess
 
 from reprolab.cli import command_parser, user_errors
 from reprolab.comparison import resolve_compare
-from reprolab.config import get, load_params
-from reprolab.errors import ReprolabError
+from reprolab.core.config import get, load_params
+from reprolab.core.errors import ReprolabError
 from reprolab.experiments import parse_exp_show, to_markdown
 
 

@@ -17,7 +17,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 NUMERIC_IMPUTERS = ("mean", "median")
 CATEGORICAL_IMPUTERS = ("most_frequent", "constant")

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from pandas.api import types as ptypes
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 MAX_CLASSES = 20  # an integer target with more distinct values is a regression target
 FREE_TEXT_LENGTH = 30

@@ -7,7 +7,7 @@ from typing import Any
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 
 def build_estimator(model: dict[str, Any], task: str = "classification") -> BaseEstimator:

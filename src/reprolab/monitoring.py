@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 # Statistics (scipy, scikit-learn) are imported where used: with no production data
 # the monitor stage needs none of them and starts at once.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reprolab.cli import command_parser
-from reprolab.files import write_bytes
+from reprolab.core.files import write_bytes
 
 TEMPLATE = Path(".dvc/offline_plots.html")
 

@@ -18,8 +18,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from reprolab.errors import ReprolabError
-from reprolab.files import log, write_bytes
+from reprolab.core.errors import ReprolabError
+from reprolab.core.files import log, write_bytes
 
 # Everything the preprocessors and the models of conf/model/ are made of, for binary,
 # multiclass and regression targets. A new model family adds its types here (a test tells which).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reprolab.files import write_bytes
+from reprolab.core.files import write_bytes
 
 
 def image_name(plot_id: str) -> str:

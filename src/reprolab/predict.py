@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 
 from reprolab.cli import command_parser, user_errors
-from reprolab.config import Paths
-from reprolab.errors import ReprolabError
-from reprolab.files import atomic_path, log, read_yaml
+from reprolab.core.config import Paths
+from reprolab.core.errors import ReprolabError
+from reprolab.core.files import atomic_path, log, read_yaml
 from reprolab.inference import normalize_booleans
 from reprolab.persistence import load_model
 from reprolab.schema import describe_failures, input_schema, validate_frame

@@ -23,9 +23,9 @@ import yaml
 
 from reprolab.cli import command_parser, user_errors
 from reprolab.compose import composed_text
-from reprolab.config import CONF_DIR, PARAMS_FILE
-from reprolab.errors import ReprolabError
-from reprolab.files import write_bytes
+from reprolab.core.config import CONF_DIR, PARAMS_FILE
+from reprolab.core.errors import ReprolabError
+from reprolab.core.files import write_bytes
 from reprolab.promotion import nest, promotion_plan
 
 CONFIG = CONF_DIR / "config.yaml"

@@ -24,10 +24,10 @@ from reprolab.comparison import (
     metric_deltas,
     resolve_compare,
 )
-from reprolab.config import get, load_params
-from reprolab.errors import ReprolabError
+from reprolab.core.config import get, load_params
+from reprolab.core.errors import ReprolabError
+from reprolab.core.files import write_bytes
 from reprolab.evaluation import direction_of
-from reprolab.files import write_bytes
 
 REPORT = Path("reports/pr_report.md")
 IMAGES = Path("reports/pr_plots")

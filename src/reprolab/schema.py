@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 
 def _as_number(series: pd.Series) -> pd.Series:

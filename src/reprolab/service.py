@@ -28,8 +28,8 @@ from prometheus_client import (
     generate_latest,
 )
 
-from reprolab.config import Paths, get, load_params
-from reprolab.files import read_yaml
+from reprolab.core.config import Paths, get, load_params
+from reprolab.core.files import read_yaml
 from reprolab.persistence import load_model
 from reprolab.serving import predict_rows, record_model, request_model
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from reprolab.cli import command_parser, user_errors
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 
 def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
@@ -77,8 +77,8 @@ def _require(frame: pd.DataFrame, column: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from reprolab.config import Paths
-    from reprolab.files import read_parquet, read_yaml, write_parquet
+    from reprolab.core.config import Paths
+    from reprolab.core.files import read_parquet, read_yaml, write_parquet
 
     parser = command_parser("reprolab.simulate", __doc__)
     parser.add_argument("--output", type=Path, required=True)

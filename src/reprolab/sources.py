@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 # User files live here, versioned by DVC (`dvc add data/external/<file>`): ingest
 # depends on the whole folder, so a new version of the file reruns the pipeline.

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 
 def split_stratified(

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from reprolab.cli import command_parser, user_errors
-from reprolab.config import CONF_DIR
-from reprolab.errors import ReprolabError
+from reprolab.core.config import CONF_DIR
+from reprolab.core.errors import ReprolabError
 
 GRIDS_FILE = CONF_DIR / "sweeps.yaml"
 # What `dvc exp run` in the workspace rewrites; restored after a workspace sweep.

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 log = logging.getLogger("reprolab")
 
@@ -292,7 +292,7 @@ def write(path: Path, chunks: Iterator[pd.DataFrame], total: int) -> tuple[int, 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from reprolab.files import atomic_path
+    from reprolab.core.files import atomic_path
 
     rows = columns = 0
     step = max(total // 10, 1)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reprolab.cli import command_parser, user_errors
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 
 def _shares(text: str) -> tuple[float, ...]:
@@ -39,7 +39,7 @@ def _shares(text: str) -> tuple[float, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     from reprolab import synthetic
-    from reprolab.config import get, load_params
+    from reprolab.core.config import get, load_params
 
     parser = command_parser("reprolab.synthetic_batch", __doc__)
     parser.add_argument("--output", type=Path, required=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from reprolab.cli import command_parser, user_errors
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 from reprolab.sources import EXTERNAL_DIR
 
 IDENTITY = ["-c", "user.name=reprolab verify", "-c", "user.email=verify@reprolab.invalid"]

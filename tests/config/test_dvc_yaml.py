@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reprolab.config import Paths, get
+from reprolab.core.config import Paths, get
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
@@ -72,6 +72,9 @@ def test_stage_runs_its_own_module(name):
     assert PIPELINE["stages"][name]["cmd"] == f"PYTHONPATH=src python -m reprolab.stages.{name}"
 
 
+CORE = "src/reprolab/core"
+
+
 @pytest.mark.parametrize("name", STAGES)
 def test_code_deps_are_exactly_the_code_the_stage_runs(name):
     deps = {d for d in PIPELINE["stages"][name]["deps"] if d.startswith("src/")}
@@ -79,7 +82,15 @@ def test_code_deps_are_exactly_the_code_the_stage_runs(name):
     if "src/reprolab" in deps:  # a stage that depends on the whole package
         assert all(path.startswith("src/reprolab/") for path in closure)
         return
-    assert deps == closure
+    # The shared core is one folder entry: every stage runs it, whole.
+    assert any(path.startswith(f"{CORE}/") for path in closure)
+    assert deps == {CORE} | {path for path in closure if not path.startswith(f"{CORE}/")}
+
+
+def test_the_core_folder_imports_nothing_outside_it():
+    for path in (ROOT / CORE).glob("*.py"):
+        outside = {m for m in _reprolab_imports(path) if not m.startswith("reprolab.core")}
+        assert not outside, f"{path.name} imports {outside}: list them as stage deps or move them"
 
 
 def test_outputs_are_the_paths_the_code_writes():

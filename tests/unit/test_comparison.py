@@ -1,7 +1,7 @@
 import pytest
 
 from reprolab.comparison import MetricDelta, changed_params, gate, metric_deltas, resolve_compare
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 from reprolab.evaluation import direction_of
 
 COMPARE = {

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from reprolab.core.errors import ReprolabError
 from reprolab.drift import prediction_drift
-from reprolab.errors import ReprolabError
 from reprolab.monitoring import monitor_summary, reference_sample, render_markdown
 from reprolab.simulate import simulate_batch
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from reprolab import evaluation
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 CLASSES = ["a", "b", "c"]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 from reprolab.experiments import differing_params, parse_exp_show, rank, to_markdown
 
 COMPARE = {

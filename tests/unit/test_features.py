@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 from reprolab.features import (
     MAX_NATIVE_CATEGORIES,
     build_preprocessor,

@@ -3,9 +3,9 @@ import json
 import pandas as pd
 import pytest
 
-from reprolab.config import get, load_params
-from reprolab.errors import ReprolabError
-from reprolab.files import atomic_path, read_parquet, write_json, write_parquet
+from reprolab.core.config import get, load_params
+from reprolab.core.errors import ReprolabError
+from reprolab.core.files import atomic_path, read_parquet, write_json, write_parquet
 
 
 def test_failed_write_keeps_the_previous_output_and_no_temp_file(tmp_path):

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprolab.config import Paths
-from reprolab.files import read_parquet, write_parquet, write_yaml
+from reprolab.core.config import Paths
+from reprolab.core.files import read_parquet, write_parquet, write_yaml
 from reprolab.inference import effective_schema
 from reprolab.persistence import load_model
 from reprolab.schema import validate_frame

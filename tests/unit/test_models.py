@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 from reprolab.models import build_estimator, fit_estimator
 from reprolab.persistence import save_model
 

@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 from reprolab.persistence import canonical_skops, load_model, save_model
 
 

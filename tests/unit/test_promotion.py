@@ -1,6 +1,6 @@
 import pytest
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 from reprolab.promotion import leaf_diff, nest, promotion_plan
 
 OPTIONS = {

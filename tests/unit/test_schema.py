@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 from reprolab.schema import describe_failures, require_valid, validate_frame
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 from reprolab.splitting import split_dataset
 
 

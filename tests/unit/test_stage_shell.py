@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from reprolab.config import Paths
+from reprolab.core.config import Paths
 
 STAGES = ["ingest", "validate", "split", "featurize", "train", "evaluate", "package", "monitor"]
 

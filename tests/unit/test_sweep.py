@@ -2,7 +2,7 @@ import subprocess
 
 import pytest
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 from reprolab.sweep import expand, failure_reason, load_grid, refuse_untracked
 
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from reprolab import synthetic
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 SOURCE = {
     "seed": 0,

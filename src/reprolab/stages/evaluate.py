@@ -1,13 +1,13 @@
 """evaluate: score the saved pipeline on the test split; write metrics and plot data."""
 
-from reprolab.stages.shell import run_stage
+from reprolab.core.shell import run_stage
 
 
 def evaluate() -> str:
     from reprolab import evaluation
-    from reprolab.config import Paths
+    from reprolab.core.config import Paths
+    from reprolab.core.files import read_parquet, read_yaml, write_json
     from reprolab.features import feature_columns, require_columns
-    from reprolab.files import read_parquet, read_yaml, write_json
     from reprolab.persistence import load_model
 
     schema = read_yaml(Paths.schema)

@@ -1,10 +1,11 @@
 """featurize: fit the preprocessor on the train split; write it and the train features."""
 
-from reprolab.stages.shell import run_stage
+from reprolab.core.shell import run_stage
 
 
 def featurize() -> str:
-    from reprolab.config import Paths, get, load_params
+    from reprolab.core.config import Paths, get, load_params
+    from reprolab.core.files import read_parquet, read_yaml, write_parquet
     from reprolab.features import (
         build_preprocessor,
         categorical_encoding,
@@ -14,7 +15,6 @@ def featurize() -> str:
         require_columns,
         transform_to_frame,
     )
-    from reprolab.files import read_parquet, read_yaml, write_parquet
     from reprolab.persistence import save_model
 
     schema = read_yaml(Paths.schema)

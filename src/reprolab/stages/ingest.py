@@ -1,11 +1,11 @@
 """ingest: load the configured data source (data.source, data.path) into data/raw/ as parquet."""
 
-from reprolab.stages.shell import run_stage
+from reprolab.core.shell import run_stage
 
 
 def ingest() -> str:
-    from reprolab.config import Paths, get, load_params
-    from reprolab.files import log, write_parquet
+    from reprolab.core.config import Paths, get, load_params
+    from reprolab.core.files import log, write_parquet
     from reprolab.inference import normalize_booleans
     from reprolab.sources import load_source
 

@@ -1,11 +1,11 @@
 """monitor: compare the production batches (data/production/) with the training data."""
 
-from reprolab.stages.shell import run_stage
+from reprolab.core.shell import run_stage
 
 
 def monitor() -> str:
-    from reprolab.config import PRODUCTION_DIR, Paths, get, load_params
-    from reprolab.files import log, read_yaml, write_bytes, write_json
+    from reprolab.core.config import PRODUCTION_DIR, Paths, get, load_params
+    from reprolab.core.files import log, read_yaml, write_bytes, write_json
     from reprolab.monitoring import drift_records, no_data_summary, render_markdown
 
     cfg = get(load_params(), "monitor")
@@ -24,9 +24,9 @@ def _compare(batches, schema, cfg):
     """The summary for the production batches against the training data."""
     import pandas as pd
 
-    from reprolab.config import Paths
+    from reprolab.core.config import Paths
+    from reprolab.core.files import log, read_parquet
     from reprolab.features import feature_columns, require_columns
-    from reprolab.files import log, read_parquet
     from reprolab.inference import normalize_booleans
     from reprolab.monitoring import monitor_summary, reference_sample
     from reprolab.persistence import load_model

@@ -1,6 +1,6 @@
 """package: write the model card (JSON and Markdown) next to the metrics."""
 
-from reprolab.stages.shell import run_stage
+from reprolab.core.shell import run_stage
 
 
 def package() -> str:
@@ -8,8 +8,8 @@ def package() -> str:
     from pathlib import Path
 
     from reprolab.card import code_version, file_md5, model_card, parquet_summary, render_markdown
-    from reprolab.config import Paths, load_params
-    from reprolab.files import log, read_yaml, write_bytes, write_json
+    from reprolab.core.config import Paths, load_params
+    from reprolab.core.files import log, read_yaml, write_bytes, write_json
     from reprolab.persistence import load_model
 
     params = load_params()

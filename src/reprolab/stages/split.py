@@ -1,11 +1,11 @@
 """split: divide the validated data into train and test sets (split.method), seeded."""
 
-from reprolab.stages.shell import run_stage
+from reprolab.core.shell import run_stage
 
 
 def split() -> str:
-    from reprolab.config import Paths, get, load_params
-    from reprolab.files import read_parquet, read_yaml, write_parquet
+    from reprolab.core.config import Paths, get, load_params
+    from reprolab.core.files import read_parquet, read_yaml, write_parquet
     from reprolab.splitting import split_dataset
 
     params = load_params()

@@ -1,13 +1,13 @@
 """train: fit the configured model (conf/model) and save the whole inference pipeline."""
 
-from reprolab.stages.shell import run_stage
+from reprolab.core.shell import run_stage
 
 
 def train() -> str:
-    from reprolab.config import Paths, get, load_params
-    from reprolab.errors import ReprolabError
+    from reprolab.core.config import Paths, get, load_params
+    from reprolab.core.errors import ReprolabError
+    from reprolab.core.files import log, read_parquet, read_yaml
     from reprolab.features import native_categorical_mask
-    from reprolab.files import log, read_parquet, read_yaml
     from reprolab.models import (
         build_estimator,
         build_inference_pipeline,

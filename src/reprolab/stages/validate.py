@@ -1,14 +1,14 @@
 """validate: settle the schema (declared, pinned or inferred) and check the raw data against it."""
 
-from reprolab.stages.shell import run_stage
+from reprolab.core.shell import run_stage
 
 
 def validate() -> str:
     from pathlib import Path
 
-    from reprolab.config import Paths, get, load_params
-    from reprolab.errors import ReprolabError
-    from reprolab.files import log, read_parquet, read_yaml, write_json, write_yaml
+    from reprolab.core.config import Paths, get, load_params
+    from reprolab.core.errors import ReprolabError
+    from reprolab.core.files import log, read_parquet, read_yaml, write_json, write_yaml
     from reprolab.inference import effective_schema, require_schema_keys
     from reprolab.schema import require_valid, validate_frame
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 if TYPE_CHECKING:
     import pandas as pd

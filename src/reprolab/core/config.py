@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 PARAMS_FILE = Path("params.yaml")
 # Production batches that the `monitor` stage compares with the training data.

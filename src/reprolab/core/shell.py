@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from reprolab.errors import ReprolabError
+from reprolab.core.errors import ReprolabError
 
 
 def run_stage(
