@@ -24,6 +24,11 @@ def run(cwd: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess
     return result
 
 
+def exp_run(repo: Path, name: str, *overrides: str) -> subprocess.CompletedProcess:
+    """`dvc exp run -n <name> -S <override> ...`, failing the test if it fails."""
+    return run(repo, "dvc", "exp", "run", "-n", name, *(a for o in overrides for a in ("-S", o)))
+
+
 def experiments(repo: Path) -> list[dict]:
     """Flatten `dvc exp show --json` into one dict (name, params, metrics) per commit and
     experiment; the workspace row is left out."""

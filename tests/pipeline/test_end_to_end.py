@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .helpers import experiments, run
+from .helpers import exp_run, experiments, run
 
 pytestmark = pytest.mark.pipeline
 
@@ -45,18 +45,7 @@ def test_model_param_experiment_reruns_only_the_stages_after_the_model(repo):
 
 
 def test_model_group_experiment_shows_in_exp_show(repo):
-    run(
-        repo,
-        "dvc",
-        "exp",
-        "run",
-        "-n",
-        "forest",
-        "-S",
-        "model=random_forest",
-        "-S",
-        "model.n_estimators=50",
-    )
+    exp_run(repo, "forest", "model=random_forest", "model.n_estimators=50")
     exp = next(e for e in experiments(repo) if e["name"] == "forest")
     assert exp["params"]["model"]["_target_"] == "sklearn.ensemble.RandomForestClassifier"
     assert exp["params"]["model"]["n_estimators"] == 50

@@ -10,12 +10,13 @@ import sys
 import pytest
 import yaml
 
-from .helpers import experiments, run
+from .helpers import exp_run, experiments, run
 from .tables import churn, houses
 
 pytestmark = pytest.mark.pipeline
 
-HOUSES = ["-S", "data=csv", "-S", "data.path=data/external/houses.csv", "-S", "data.target=price"]
+HOUSE_DATA = ["data=csv", "data.path=data/external/houses.csv", "data.target=price"]
+HOUSES = [arg for override in HOUSE_DATA for arg in ("-S", override)]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -29,7 +30,7 @@ def own_files(repo):
 
 
 def test_regression_on_a_csv_infers_roles_and_reports_regression_metrics(repo):
-    run(repo, "dvc", "exp", "run", "-n", "houses-ridge", *HOUSES, "-S", "model=ridge")
+    exp_run(repo, "houses-ridge", *HOUSE_DATA, "model=ridge")
     schema = yaml.safe_load((repo / "reports/schema.yaml").read_text())
     assert schema["task"] == "regression"
     assert schema["numeric"] == ["area_m2", "rooms"]
@@ -58,18 +59,8 @@ def test_classifier_on_a_regression_target_is_refused_with_the_fix(repo):
 
 
 def test_regression_ranking_and_gate_prefer_lower_rmse(repo):
-    run(
-        repo,
-        "dvc",
-        "exp",
-        "run",
-        "-n",
-        "houses-forest",
-        *HOUSES,
-        "-S",
-        "model=random_forest_regressor",
-        "-S",
-        "model.n_estimators=50",
+    exp_run(
+        repo, "houses-forest", *HOUSE_DATA, "model=random_forest_regressor", "model.n_estimators=50"
     )
     rmse = {
         e["name"]: e["metrics"]["rmse"]
@@ -107,19 +98,8 @@ def test_regression_ranking_and_gate_prefer_lower_rmse(repo):
 
 
 def test_binary_integer_labels_from_parquet(repo):
-    run(
-        repo,
-        "dvc",
-        "exp",
-        "run",
-        "-n",
-        "churn",
-        "-S",
-        "data=csv",
-        "-S",
-        "data.path=data/external/churn.parquet",
-        "-S",
-        "data.target=churned",
+    exp_run(
+        repo, "churn", "data=csv", "data.path=data/external/churn.parquet", "data.target=churned"
     )
     metrics = json.loads((repo / "metrics/evaluate.json").read_text())
     assert set(metrics["per_class"]) == {"0", "1"}

@@ -14,7 +14,7 @@ import time
 import pytest
 import yaml
 
-from .helpers import BIN, run
+from .helpers import BIN, exp_run, run
 from .s3_server import CREDENTIALS, create_bucket, list_keys, moto_server
 
 pytestmark = pytest.mark.pipeline
@@ -187,18 +187,7 @@ def test_pulling_a_version_missing_from_the_remote_names_the_files(repo, origin,
 
 
 def test_experiments_are_shared_through_git_and_the_data_remote(repo, origin, s3, tmp_path):
-    run(
-        repo,
-        "dvc",
-        "exp",
-        "run",
-        "-n",
-        "shared-forest",
-        "-S",
-        "model=random_forest",
-        "-S",
-        "model.n_estimators=40",
-    )
+    exp_run(repo, "shared-forest", "model=random_forest", "model.n_estimators=40")
     run(repo, "dvc", "exp", "push", "-r", "s3", "origin", "shared-forest")
     run(repo, "git", "checkout", "-q", "--", ".")
     run(repo, "dvc", "checkout", "-q")

@@ -13,18 +13,14 @@ import yaml
 
 from reprolab.evaluation import MAX_CURVE_POINTS, MAX_PLOT_ROWS
 
-from .helpers import run
+from .helpers import exp_run, run
 
 pytestmark = pytest.mark.pipeline
 
 SYNTHETIC = [
-    "-S",
     "data=synthetic",
-    "-S",
     "data.source.rows=20000",
-    "-S",
     "model=hist_gradient_boosting",
-    "-S",
     "model.max_iter=50",
 ]
 OUTS = [
@@ -46,7 +42,7 @@ def digests(repo):
 
 @pytest.fixture(scope="module")
 def synthetic_run(repo):
-    result = run(repo, "dvc", "exp", "run", "-n", "synthetic-hgb", *SYNTHETIC)
+    result = exp_run(repo, "synthetic-hgb", *SYNTHETIC)
     return repo, result
 
 
@@ -74,7 +70,7 @@ def test_pipeline_trains_on_category_codes_and_caps_plot_files(synthetic_run):
 def test_rebuild_is_byte_identical_whatever_n_jobs(synthetic_run):
     repo, _ = synthetic_run
     before = digests(repo)
-    result = run(repo, "dvc", "exp", "run", "-n", "synthetic-1-core", *SYNTHETIC, "-S", "n_jobs=1")
+    result = exp_run(repo, "synthetic-1-core", *SYNTHETIC, "n_jobs=1")
     assert "Running stage 'train'" in result.stdout
     assert digests(repo) == before
     run(repo, "dvc", "repro", "--force")
@@ -110,13 +106,11 @@ def test_generated_batches_fire_and_clear_the_drift_alert(synthetic_run):
 
 def test_wide_one_hot_stays_sparse_and_scores_as_dense(synthetic_run):
     repo, _ = synthetic_run
-    linear = [*SYNTHETIC[:4], "-S", "model=logistic_regression"]
-    run(repo, "dvc", "exp", "run", "-n", "linear-dense", *linear)
+    linear = [*SYNTHETIC[:2], "model=logistic_regression"]
+    exp_run(repo, "linear-dense", *linear)
     dense = json.loads((repo / "metrics/evaluate.json").read_text())
     # 15,000 train rows x 108 one-hot and numeric columns x 4 bytes = 6.2 MiB dense.
-    result = run(
-        repo, "dvc", "exp", "run", "-n", "linear-sparse", *linear, "-S", "features.max_dense_mib=1"
-    )
+    result = exp_run(repo, "linear-sparse", *linear, "features.max_dense_mib=1")
     assert "-> 108 float32 features (categories: onehot, sparse: encoded by train)" in result.stderr
     sparse = json.loads((repo / "metrics/evaluate.json").read_text())
     for metric in ("accuracy", "balanced_accuracy", "log_loss"):
