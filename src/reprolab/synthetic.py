@@ -192,9 +192,13 @@ def _structure(spec: Spec) -> _Structure:
 
 
 def _sample_categories(rng: np.random.Generator, cdf: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """One category code per row, from its class's distribution."""
+    """One category code per row, from its class's distribution (a binary search per
+    row, so thousands of categories cost no rows x categories matrix)."""
     draws = rng.random(len(labels))
-    codes = (draws[:, None] > cdf[labels]).sum(axis=1)
+    codes = np.empty(len(labels), dtype="int64")
+    for k in range(cdf.shape[0]):
+        rows = labels == k
+        codes[rows] = np.searchsorted(cdf[k], draws[rows], side="left")
     return np.minimum(codes, cdf.shape[1] - 1)
 
 
