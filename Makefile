@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro test lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale clean
+.PHONY: help install install-dev params repro reset test lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,8 +47,11 @@ lint: install-dev ## Run the pre-commit hooks only
 GRID ?= default
 MODE ?= workspace
 JOBS ?= 2
-sweep: install params ## Run a sweep grid from conf/sweeps.yaml and wait (GRID=default MODE=workspace|queue JOBS=2)
+sweep: install ## Run a sweep grid from conf/sweeps.yaml and wait (GRID=default MODE=workspace|queue JOBS=2)
 	PYTHONPATH=src $(BIN)/python -m reprolab.sweep --grid $(GRID) --mode $(MODE) --jobs $(JOBS)
+
+reset: install ## Back to the last commit: pipeline files (stashed first, nothing lost) and DVC outputs
+	PYTHONPATH=src $(BIN)/python -m reprolab.reset
 
 exps: install ## Experiments as Markdown, ranked by the primary metric, differing params only
 	PYTHONPATH=src $(BIN)/python -m reprolab.exps

@@ -4,16 +4,20 @@
 
 1. `dvc exp apply <experiment>`: its params.yaml, dvc.lock, metrics and outputs
    come into the workspace;
-2. its group choices go into the defaults list of conf/config.yaml and the values
-   that differ from those groups into the body (merged last, by `_self_`);
+2. its group choices go into the defaults list of conf/config.yaml. Values that
+   differ inside a group (`model.C`, `+model.tol`) go into a new option of that group,
+   `conf/<group>/<option>_<experiment>.yaml` (the option's own file plus the changes),
+   which the defaults list then selects: switching the group later (`-S model=...`)
+   leaves them behind, as it should. Values outside any group (`seed`) go into the
+   body of config.yaml (merged last, by `_self_`);
 3. params.yaml is recomposed from conf/ and must equal the experiment's byte for byte;
 4. `dvc status` must be clean. Then review `git diff` and commit.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
-import subprocess
 import tempfile
 from io import StringIO
 from pathlib import Path
@@ -23,13 +27,20 @@ import yaml
 
 from reprolab.cli import command_parser, user_errors
 from reprolab.compose import composed_text
-from reprolab.core.config import CONF_DIR, PARAMS_FILE
+from reprolab.core.config import CONF_DIR, PARAMS_FILE, PIPELINE_STATE
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import write_bytes
 from reprolab.promotion import nest, promotion_plan
+from reprolab.vcs import (
+    RESET_HINT,
+    call,
+    changed_pipeline_files,
+    dvc,
+    experiment_revision,
+    workspace_matches,
+)
 
 CONFIG = CONF_DIR / "config.yaml"
-KEPT_PATHS = ["conf", "params.yaml", "dvc.lock", "metrics", "plots", "reports"]
 
 
 def _yaml():
@@ -38,10 +49,6 @@ def _yaml():
     handler = YAML()
     handler.indent(mapping=2, sequence=4, offset=2)
     return handler
-
-
-def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
 
 
 def group_choices(config: Any) -> dict[str, str]:
@@ -57,23 +64,50 @@ def strip_promoted(config: Any, groups: list[str]) -> None:
         config.pop(group, None)
 
 
-def write_config(config: Any, groups: dict[str, str], values: dict[str, Any], name: str) -> None:
-    from ruamel.yaml.comments import CommentedMap
+def option_name(option: str, experiment: str) -> str:
+    """The name of the option a promotion creates: Hydra-safe, and saying where it came from."""
+    return f"{option}_{re.sub(r'[^A-Za-z0-9_]', '_', experiment)}"
 
+
+def write_group_option(group: str, option: str, changes: dict[str, Any], name: str) -> Path:
+    """`conf/<group>/<option>_<name>.yaml`: the option's file with `changes` merged in.
+    Starting from the option's own text keeps its interpolations (`${seed}`)."""
+    source = CONF_DIR / group / f"{option}.yaml"
+    target = CONF_DIR / group / f"{option_name(option, name)}.yaml"
+    if target.exists():
+        raise ReprolabError(
+            f"{target}: already exists; expected a new option file for {name} "
+            "(was it promoted before? remove the file or `make reset`)"
+        )
+    section = _yaml().load(source.read_text(encoding="utf-8"))
+    section = _merge(section, changes)
+    buffer = StringIO()
+    buffer.write(f"# {option} as promoted from experiment {name} (make promote).\n")
+    _yaml().dump(section, buffer)
+    write_bytes(target, buffer.getvalue().encode("utf-8"))
+    return target
+
+
+def write_config(
+    config: Any, groups: dict[str, str], values: dict[str, Any], name: str
+) -> list[Path]:
+    """Point the defaults list at the chosen options, write group values to new option
+    files and the rest into the body; return the option files written."""
+    written = []
+    for key, value in nest(values).items():
+        if key in groups:
+            written.append(write_group_option(key, groups[key], value, name))
+            groups = {**groups, key: option_name(groups[key], name)}
+        else:
+            config[key] = _merge(config.get(key), value)
     for entry in config["defaults"]:
         if isinstance(entry, dict):
             for group in entry:
                 entry[group] = groups[group]
-    for key, value in nest(values).items():
-        if key in groups:
-            section = CommentedMap(value)
-            config[key] = section
-            config.yaml_set_comment_before_after_key(key, before=f"Promoted from {name}:")
-        else:
-            config[key] = _merge(config.get(key), value)
     buffer = StringIO()
     _yaml().dump(config, buffer)
     write_bytes(CONFIG, buffer.getvalue().encode("utf-8"))
+    return written
 
 
 def _merge(old: Any, new: Any) -> Any:
@@ -85,15 +119,18 @@ def _merge(old: Any, new: Any) -> Any:
 
 
 def promote(name: str) -> str:
-    dirty = _git("status", "--porcelain", "--", *KEPT_PATHS).strip()
-    if dirty:
+    revision = experiment_revision(name)
+    if revision is None:
+        raise ReprolabError(f"experiment {name!r}: not found; expected a name from `make exps`")
+    dirty = changed_pipeline_files()
+    # A workspace `dvc exp run` leaves its experiment applied: that is what to promote.
+    if dirty and not workspace_matches(revision):
         raise ReprolabError(
-            f"uncommitted changes in {', '.join(KEPT_PATHS)}:\n{dirty}\n"
-            "expected a clean workspace there: commit or stash them first"
+            f"uncommitted changes in {', '.join(PIPELINE_STATE)} ({len(dirty)} file(s), e.g. "
+            f"{dirty[0].strip()}) that are not experiment {name}; expected a clean workspace "
+            f"or {name} applied: commit them, or {RESET_HINT}"
         )
-    applied = subprocess.run(["dvc", "exp", "apply", name], capture_output=True, text=True)
-    if applied.returncode != 0:
-        raise ReprolabError(f"dvc exp apply {name}: {applied.stderr.strip()}")
+    dvc("exp", "apply", name)
     target_text = PARAMS_FILE.read_text(encoding="utf-8")
     target = yaml.safe_load(target_text)
 
@@ -114,20 +151,26 @@ def promote(name: str) -> str:
             return yaml.safe_load(composed_text(scratch, overrides))
 
         groups, values = promotion_plan(target, current, options, compose)
-    write_config(config, groups, values, name)
+    written = write_config(config, groups, values, name)
     if composed_text(Path()) != target_text:
         write_bytes(CONFIG, original)
+        for path in written:
+            path.unlink()
         raise ReprolabError(
             f"{CONFIG}: the rewritten config does not compose to {name}'s params.yaml; "
             "conf/config.yaml was left as it was and the workspace holds the applied "
-            "experiment (undo with `git checkout -- . && dvc checkout`)"
+            f"experiment ({RESET_HINT})"
         )
-    status = subprocess.run(["dvc", "status", "--quiet"], capture_output=True, text=True)
+    status = call("dvc", "status", "--quiet", check=False)
     if status.returncode != 0:
-        raise ReprolabError(f"dvc status is not clean after promoting {name}: {status.stdout}")
+        raise ReprolabError(
+            f"dvc status is not clean after promoting {name}: {status.stdout.strip()}; "
+            f"{RESET_HINT}"
+        )
     choices = " ".join(f"{g}={o}" for g, o in groups.items() if o != current[g])
     changed = " ".join(f"{k}={v}" for k, v in values.items())
-    return f"promoted {name}: {choices or 'same groups'} {changed}".rstrip()
+    files = "".join(f"; wrote {path}" for path in written)
+    return f"promoted {name}: {choices or 'same groups'} {changed}".rstrip() + files
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with user_errors("promote"):
         print(promote(args.experiment))
-    print(f"review `git diff`, then: git add {' '.join(KEPT_PATHS)} && git commit")
+    print(f"review `git diff`, then: git add {' '.join(PIPELINE_STATE)} && git commit")
     return 0
 
 

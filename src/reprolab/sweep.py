@@ -12,6 +12,7 @@ their error, and the exit code is non-zero if any failed.
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from reprolab.cli import command_parser, user_errors
-from reprolab.core.config import CONF_DIR
+from reprolab.compose import composed_text
+from reprolab.core.config import CONF_DIR, PARAMS_FILE
 from reprolab.core.errors import ReprolabError
+from reprolab.vcs import RESET_HINT, changed_pipeline_files
 
 GRIDS_FILE = CONF_DIR / "sweeps.yaml"
 # What `dvc exp run` in the workspace rewrites; restored after a workspace sweep.
@@ -70,6 +73,33 @@ def refuse_untracked(root: Path = Path()) -> None:
             f"untracked files {untracked} under src/ or conf/: experiments run from git "
             "commits and would not include them; `git add` them (or remove them) first"
         )
+
+
+def refuse_changed_workspace() -> None:
+    """A sweep starts from the last commit: an applied experiment or uncommitted pipeline
+    files would be recomposed over (workspace mode) or silently left out (queue mode)."""
+    changed = changed_pipeline_files()
+    if changed:
+        shown = ", ".join(line[3:] for line in changed[:5]) + (" ..." if len(changed) > 5 else "")
+        raise ReprolabError(
+            f"uncommitted changes in the pipeline files ({shown}): a sweep runs from the last "
+            f"commit; expected a clean workspace: commit them, or {RESET_HINT}"
+        )
+    if composed_text(Path()) != PARAMS_FILE.read_text(encoding="utf-8"):
+        raise ReprolabError(
+            f"{PARAMS_FILE}: not the composition of {CONF_DIR}/ at this commit; expected "
+            "them to agree: run `make params` and commit params.yaml"
+        )
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a CI cancel, `kill`) ends the sweep like Ctrl-C: through the `finally`
+    that restores the workspace, not by dying in the middle of it."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def failure_reason(log: str) -> str:
@@ -165,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("workspace", "queue"), default="workspace")
     parser.add_argument("--jobs", "-j", type=int, default=1, help="queue workers (queue mode)")
     args = parser.parse_args(argv)
+    _stop_on_sigterm()
     with user_errors("sweep"):
         refuse_untracked()
+        refuse_changed_workspace()
         overrides = load_grid(args.grid)
         combos = expand(overrides)
         print(f"sweep {args.grid!r}: {len(combos)} experiments ({args.mode})", flush=True)

@@ -93,10 +93,13 @@ def test_promote_writes_the_best_experiment_into_conf(repo):
     expected = run(repo, "git", "show", f"{rev}:params.yaml").stdout
     run(repo, sys.executable, "-m", "reprolab.compose", "--check")
     assert (repo / "params.yaml").read_text() == expected
-    assert "model:\n  C:" in (repo / "conf/config.yaml").read_text()
+    # The changed C lives in a new model option that the defaults list selects.
+    assert "model: logistic_regression_" in (repo / "conf/config.yaml").read_text()
+    assert "\nmodel:" not in (repo / "conf/config.yaml").read_text()
     # ... the experiment's outputs are in place, and a plain `dvc exp run` keeps them.
     assert "up to date" in run(repo, "dvc", "status").stdout
-    run(repo, "git", "commit", "-qam", f"promote {best}")
+    run(repo, "git", "add", "conf", "params.yaml", "dvc.lock", "metrics", "plots", "reports")
+    run(repo, "git", "commit", "-qm", f"promote {best}")
     rerun = run(repo, "dvc", "exp", "run")
     assert "Running stage" not in rerun.stdout
     assert run(repo, "git", "status", "--porcelain").stdout == ""

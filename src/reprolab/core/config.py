@@ -15,6 +15,8 @@ PARAMS_FILE = Path("params.yaml")
 # Production batches that the `monitor` stage compares with the training data.
 PRODUCTION_DIR = Path("data/production")
 CONF_DIR = Path("conf")
+# What `dvc exp run` and `make promote` rewrite in the workspace, and `make reset` restores.
+PIPELINE_STATE = ("conf", "params.yaml", "dvc.lock", "metrics", "plots", "reports")
 
 
 class Paths:

@@ -1,0 +1,45 @@
+"""Put the workspace back to the last commit: pipeline files and DVC outputs.
+
+    python -m reprolab.reset        # what `make reset` runs
+
+After an applied experiment, a failed or interrupted `dvc exp run`, or a promotion
+you do not want: conf/, params.yaml, dvc.lock, metrics/, plots/ and reports/ go back
+to HEAD, and `dvc checkout --force` puts the data and models of HEAD's dvc.lock in
+place. Nothing is lost: the changes (untracked files included) are saved first as a
+git stash, which `git stash pop` brings back. Source code under src/ is not touched.
+"""
+
+from __future__ import annotations
+
+from reprolab.cli import command_parser, user_errors
+from reprolab.core.config import PIPELINE_STATE
+from reprolab.vcs import changed_pipeline_files, dvc, git
+
+
+def reset() -> list[str]:
+    """Stash the changed pipeline files, restore HEAD's, check out HEAD's DVC outputs;
+    return what was said to the user."""
+    said = []
+    changed = changed_pipeline_files()
+    if changed:
+        git("stash", "push", "--include-untracked", "-m", "make reset", "--", *PIPELINE_STATE)
+        said.append(
+            f"saved {len(changed)} changed file(s) as `git stash` entry stash@{{0}} "
+            "(`git stash show -p --include-untracked` to see, `git stash pop` to take back):"
+        )
+        said += [f"  {line}" for line in changed]
+    dvc("checkout", "--force", "--quiet")
+    said.append("pipeline files and DVC outputs are those of HEAD (`dvc status` is clean)")
+    return said
+
+
+def main(argv: list[str] | None = None) -> int:
+    command_parser("reprolab.reset", __doc__).parse_args(argv)
+    with user_errors("reset"):
+        for line in reset():
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""The one wrapper for calling git and dvc from the project's commands, and what it
+tells about the workspace: which pipeline files differ from the last commit, which
+experiment a name refers to.
+
+A failing call becomes a ReprolabError naming the command and its last error line,
+never a CalledProcessError traceback.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from reprolab.core.config import PIPELINE_STATE
+from reprolab.core.errors import ReprolabError
+
+RESET_HINT = "`make reset` puts the committed state back (your changes are kept in a git stash)"
+
+
+def call(*cmd: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run `git ...` or `dvc ...` and capture its output; on failure (with `check`) raise
+    one line naming the command."""
+    try:
+        result = subprocess.run(
+            list(cmd), cwd=cwd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+        )
+    except FileNotFoundError:
+        raise ReprolabError(
+            f"{cmd[0]}: command not found; expected it on PATH (run `make install` and "
+            "`source .venv/bin/activate`)"
+        ) from None
+    if check and result.returncode != 0:
+        lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+        reason = lines[-1].strip() if lines else f"exit code {result.returncode}"
+        raise ReprolabError(f"`{' '.join(cmd)}` failed: {reason}")
+    return result
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    return call("git", *args, cwd=cwd).stdout
+
+
+def dvc(*args: str, cwd: Path | None = None) -> str:
+    return call("dvc", *args, cwd=cwd).stdout
+
+
+def changed_pipeline_files(cwd: Path | None = None) -> list[str]:
+    """`git status` lines for the files a run or a promotion rewrites (conf/, params.yaml,
+    dvc.lock, metrics/, plots/, reports/), untracked files included."""
+    out = git("status", "--porcelain", "--untracked-files=all", "--", *PIPELINE_STATE, cwd=cwd)
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def experiment_revision(name: str, cwd: Path | None = None) -> str | None:
+    """The commit of the experiment called `name` (refs/exps/.../<name>), or None."""
+    refs = git("for-each-ref", "--format=%(refname) %(objectname)", "refs/exps", cwd=cwd)
+    for line in refs.splitlines():
+        ref, _, sha = line.partition(" ")
+        if ref.rsplit("/", 1)[-1] == name:
+            return sha
+    return None
+
+
+def workspace_matches(revision: str, cwd: Path | None = None) -> bool:
+    """Do the pipeline files in the workspace equal those of `revision`?"""
+    result = call("git", "diff", "--quiet", revision, "--", *PIPELINE_STATE, cwd=cwd, check=False)
+    untracked = git(
+        "ls-files", "--others", "--exclude-standard", "--", *PIPELINE_STATE, cwd=cwd
+    ).strip()
+    return result.returncode == 0 and not untracked

@@ -1,0 +1,91 @@
+"""Promotion keeps group values with their group: switching the group afterwards works."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import yaml
+
+from reprolab.models import build_estimator
+
+from .helpers import exp_run, run
+
+pytestmark = pytest.mark.pipeline
+
+CLASSIFIERS = ["logistic_regression", "random_forest", "hist_gradient_boosting"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def baseline(repo):
+    run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "baseline results")
+
+
+def promote_and_commit(repo, name: str) -> str:
+    result = run(repo, sys.executable, "-m", "reprolab.promote", name)
+    run(repo, sys.executable, "-m", "reprolab.compose", "--check")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", f"promote {name}")
+    return result.stdout
+
+
+def assert_every_model_option_composes_and_builds(repo):
+    for option in CLASSIFIERS:
+        text = run(
+            repo,
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from reprolab.compose import composed_text;"
+            f"sys.stdout.write(composed_text(Path(), ['model={option}']))",
+        ).stdout
+        model = yaml.safe_load(text)["model"]
+        build_estimator(model)  # raises on a key the estimator does not take
+
+
+def test_promoting_an_added_key_then_switching_model(repo):
+    exp_run(repo, "with-tol", "+model.tol=0.001")
+    out = promote_and_commit(repo, "with-tol")
+    assert "wrote conf/model/logistic_regression_with_tol.yaml" in out
+    option = yaml.safe_load((repo / "conf/model/logistic_regression_with_tol.yaml").read_text())
+    assert option["tol"] == 0.001 and option["random_state"] == "${seed}"
+    assert "tol:" not in (repo / "conf/config.yaml").read_text()
+    assert_every_model_option_composes_and_builds(repo)
+    result = exp_run(repo, "forest-after-promotion", "model=random_forest")
+    assert "Running stage 'train'" in result.stdout
+
+
+def test_promoting_a_changed_key_then_switching_model(repo):
+    run(repo, "dvc", "checkout", "--force")
+    exp_run(repo, "smaller-c", "model.C=0.5")
+    out = promote_and_commit(repo, "smaller-c")
+    assert "logistic_regression_with_tol_smaller_c.yaml" in out
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    assert params["model"]["C"] == 0.5 and params["model"]["tol"] == 0.001
+    assert_every_model_option_composes_and_builds(repo)
+    result = exp_run(repo, "boosting-after-promotion", "model=hist_gradient_boosting")
+    assert "Running stage 'train'" in result.stdout
+
+
+def test_reset_after_a_failed_run_and_sweep_refuses_until_then(repo):
+    run(repo, sys.executable, "-m", "reprolab.reset")  # the previous test's applied run
+    committed = run(repo, "git", "show", "HEAD:metrics/evaluate.json").stdout
+    failed = run(repo, "dvc", "exp", "run", "-S", "model.C=-1", check=False)
+    assert failed.returncode != 0
+    assert run(repo, "git", "status", "--porcelain").stdout != ""
+    sweep = run(repo, sys.executable, "-m", "reprolab.sweep", "--grid", "default", check=False)
+    assert sweep.returncode == 1
+    assert "sweep: error: uncommitted changes in the pipeline files (" in sweep.stderr
+    assert "`make reset`" in sweep.stderr and "Traceback" not in sweep.stderr
+
+    out = run(repo, sys.executable, "-m", "reprolab.reset").stdout
+    assert "saved " in out and "params.yaml" in out
+    assert run(repo, "git", "status", "--porcelain").stdout == ""
+    assert "up to date" in run(repo, "dvc", "status").stdout
+    assert (repo / "metrics/evaluate.json").read_text() == committed
+    # Nothing lost: the failed run's params are in the stash.
+    stashed = run(repo, "git", "stash", "show", "-p").stdout
+    assert "+  C: -1" in stashed
+    # A clean workspace has nothing to reset.
+    assert "saved" not in run(repo, sys.executable, "-m", "reprolab.reset").stdout
