@@ -53,8 +53,8 @@ sweep: install ## Run a sweep grid from conf/sweeps.yaml and wait (GRID=default 
 reset: install ## Back to the last commit: pipeline files (stashed first, nothing lost) and DVC outputs
 	PYTHONPATH=src $(BIN)/python -m reprolab.reset
 
-exps: install ## Experiments as Markdown, ranked by the primary metric, differing params only
-	PYTHONPATH=src $(BIN)/python -m reprolab.exps
+exps: install ## Experiments of the last 10 commits, ranked, differing params only (ALL=1: every commit)
+	PYTHONPATH=src $(BIN)/python -m reprolab.exps $(if $(ALL),--all)
 
 promote: install ## Write experiment EXP's config into conf/ and restore its outputs (EXP=<name>)
 	@test -n "$(EXP)" || { echo "usage: make promote EXP=<experiment name>  (see make exps)"; exit 2; }

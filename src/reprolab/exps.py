@@ -1,6 +1,7 @@
 """Print the experiments as a Markdown table ranked by the primary metric.
 
-    python -m reprolab.exps            # what `make exps` runs
+    python -m reprolab.exps            # what `make exps` runs: experiments of the last 10 commits
+    python -m reprolab.exps --all      # `make exps ALL=1`: of every commit
 
 Only params that differ between the listed runs are shown, with the key metrics
 from `evaluate.key_metrics` (primary metric first, direction from the config).
@@ -9,40 +10,62 @@ from `evaluate.key_metrics` (primary metric first, direction from the config).
 from __future__ import annotations
 
 import json
-import subprocess
+import re
+import sys
 
 from reprolab.cli import command_parser, user_errors
 from reprolab.comparison import resolve_compare
 from reprolab.core.config import get, load_params
-from reprolab.core.errors import ReprolabError
 from reprolab.experiments import parse_exp_show, to_markdown
+from reprolab.vcs import dvc, git
+
+# refs/exps/<2 hex>/<38 hex>/<name>: one per experiment (not the queue's own refs).
+_EXPERIMENT_REF = re.compile(r"^refs/exps/[0-9a-f]{2}/[0-9a-f]{38}/")
 
 
 def exp_show(extra: list[str]) -> list[dict]:
-    result = subprocess.run(
-        ["dvc", "exp", "show", "--json", *extra], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise ReprolabError(f"dvc exp show failed: {result.stderr.strip()}")
-    return json.loads(result.stdout)
+    return json.loads(dvc("exp", "show", "--json", *extra))
+
+
+def experiment_count() -> int:
+    """How many experiments the repository holds, on any commit."""
+    refs = git("for-each-ref", "--format=%(refname)", "refs/exps").split()
+    return sum(1 for ref in refs if _EXPERIMENT_REF.match(ref))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("reprolab.exps", __doc__)
     parser.add_argument(
+        "--all",
         "--all-commits",
+        dest="all_commits",
         action="store_true",
-        help="include experiments of every commit, not only HEAD's",
+        help="include experiments of every commit",
+    )
+    parser.add_argument(
+        "--commits",
+        type=int,
+        default=10,
+        help="experiments of this many recent commits of the current branch (default 10)",
     )
     parser.add_argument("--workspace", action="store_true", help="include the workspace row")
     args = parser.parse_args(argv)
     with user_errors("exps"):
-        rows = parse_exp_show(exp_show(["--all-commits"] if args.all_commits else []))
+        scope = ["--all-commits"] if args.all_commits else ["-n", str(max(args.commits, 1))]
+        rows = parse_exp_show(exp_show(scope))
+        shown = sum(1 for row in rows if row.name != row.baseline and row.rev != "workspace")
         if not args.workspace:
             rows = [row for row in rows if row.rev != "workspace"]
         names = {name for row in rows for name in row.metrics}
         compare = resolve_compare(get(load_params(), "evaluate"), names)
         print(to_markdown(rows, compare), end="")
+        hidden = experiment_count() - shown
+        if hidden > 0 and not args.all_commits:
+            print(
+                f"({hidden} experiment(s) of older commits or other branches not shown: "
+                "`make exps ALL=1` shows them)",
+                file=sys.stderr,
+            )
     return 0
 
 

@@ -89,3 +89,14 @@ def test_reset_after_a_failed_run_and_sweep_refuses_until_then(repo):
     assert "+  C: -1" in stashed
     # A clean workspace has nothing to reset.
     assert "saved" not in run(repo, sys.executable, "-m", "reprolab.reset").stdout
+
+
+def test_exps_shows_experiments_of_recent_commits_and_says_what_it_hides(repo):
+    # with-tol was run on the baseline commit; two promotion commits came after it.
+    table = run(repo, sys.executable, "-m", "reprolab.exps").stdout
+    assert "| with-tol |" in table and "| smaller-c |" in table
+    latest = run(repo, sys.executable, "-m", "reprolab.exps", "--commits", "1")
+    assert "with-tol" not in latest.stdout
+    assert "not shown: `make exps ALL=1` shows them" in latest.stderr
+    every = run(repo, sys.executable, "-m", "reprolab.exps", "--all")
+    assert "| with-tol |" in every.stdout and "not shown" not in every.stderr
