@@ -27,9 +27,17 @@ $(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 .dvc/offline_plots.html: | $(VENV)/.installed
 	$(BIN)/python -m reprolab.offline_plots --output $@
 
-install: $(VENV)/.installed .dvc/offline_plots.html ## Create .venv and install the package with pinned dependencies
+# The git hooks of .pre-commit-config.yaml: post-checkout runs `dvc checkout`, so that a
+# `git checkout` brings the data and models of that commit; pre-push pushes DVC data.
+$(VENV)/.hooks: .pre-commit-config.yaml | $(VENV)/.installed
+	@if git rev-parse --git-dir >/dev/null 2>&1 && $(BIN)/pre-commit install >/dev/null; then \
+	  echo "installed git hooks (pre-commit, pre-push, post-checkout): git checkout now runs dvc checkout"; \
+	else echo "warning: git hooks not installed (not a git checkout, or core.hooksPath is set)"; fi
+	@touch $@
 
-install-dev: $(VENV)/.installed-dev .dvc/offline_plots.html ## install, plus the test and lint tools
+install: $(VENV)/.installed .dvc/offline_plots.html $(VENV)/.hooks ## Create .venv, install pinned dependencies and the git hooks
+
+install-dev: $(VENV)/.installed-dev .dvc/offline_plots.html $(VENV)/.hooks ## install, plus the test and lint tools
 
 params: install ## Recompose params.yaml from conf/ (as `dvc exp run` does)
 	$(BIN)/python -m reprolab.compose

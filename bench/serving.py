@@ -40,13 +40,13 @@ def in_process(n: int) -> tuple[float, float]:
     from reprolab.core.config import Paths
     from reprolab.core.files import read_yaml
     from reprolab.persistence import load_model
-    from reprolab.serving import predict_rows
+    from reprolab.serving import score_records
 
     model, schema = load_model(Paths.model), read_yaml(Paths.schema)
     times = []
     for _ in range(n):
         started = time.perf_counter()
-        predict_rows(model, schema, [RECORD])
+        score_records(model, schema, [RECORD])
         times.append(time.perf_counter() - started)
     return percentiles(times)
 

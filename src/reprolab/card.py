@@ -14,15 +14,6 @@ from pathlib import Path
 from typing import Any
 
 
-def file_md5(path: Path) -> str:
-    """The same hash DVC records for the file in dvc.lock (read in 1 MiB blocks)."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def parquet_summary(path: Path, time_column: str | None) -> dict[str, Any]:
     """Rows, column dtypes (as pandas reads them) and the latest time value of a parquet
     file, from its footer and one column: the card never loads the whole table."""

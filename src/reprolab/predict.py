@@ -7,6 +7,10 @@ Rows are read in chunks (bounded memory, with a progress bar), each chunk is che
 against the training schema with the same code as the `validate` stage, and the output
 (parquet or CSV, by its extension) is written to a temporary file and renamed when
 complete. Input columns are carried through; `prediction` and `proba_<class>` are added.
+Rows are checked and scored by the same code as the HTTP service (`reprolab.serving`):
+the training table's unused columns (target, id, time, excluded) are accepted and
+ignored, any other column is refused. The model and schema must be the files dvc.lock
+records (`--allow-unlisted-model` for a model file it does not list).
 """
 
 import sys
@@ -20,9 +24,9 @@ from reprolab.cli import command_parser, user_errors
 from reprolab.core.config import Paths
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import atomic_path, log, read_yaml
-from reprolab.inference import normalize_booleans
+from reprolab.core.lockfile import require_locked
 from reprolab.persistence import load_model
-from reprolab.schema import describe_failures, input_schema, validate_frame
+from reprolab.serving import model_rows, predictions, require_model_fits_schema
 
 
 def read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
@@ -49,35 +53,26 @@ def score_chunk(
     model: Any, schema: dict[str, Any], chunk: pd.DataFrame, source: str
 ) -> pd.DataFrame:
     """Validate one chunk against the training schema and add its predictions."""
-    normalize_booleans(chunk)
-    features = [*schema["numeric"], *schema["categorical"]]
-    missing = [c for c in features if c not in chunk.columns]
-    if missing:
-        raise ReprolabError(
-            f"{source}: required column(s) {missing} not found; expected the "
-            f"training features {features}"
-        )
-    report = validate_frame(chunk, input_schema(schema))
-    if not report["passed"]:
-        raise ReprolabError(describe_failures(source, report))
-    out = chunk.copy()
-    if schema["task"] == "regression":
-        out["prediction"] = model.predict(chunk[features])
-        return out
-    proba = model.predict_proba(chunk[features])
-    classes = [str(c) for c in model.classes_]
-    out["prediction"] = [classes[i] for i in proba.argmax(axis=1)]
-    for i, name in enumerate(classes):
-        out[f"proba_{name}"] = proba[:, i]
-    return out
+    scored = predictions(model, schema, model_rows(chunk, schema, source))
+    clash = [c for c in scored.columns if c in chunk.columns]
+    if clash:
+        raise ReprolabError(f"{source}: input already has column(s) {clash}; expected new names")
+    return pd.concat([chunk, scored], axis=1)
 
 
 def predict_file(
-    model_path: Path, schema_path: Path, source: Path, target: Path, chunk_rows: int
+    model_path: Path,
+    schema_path: Path,
+    source: Path,
+    target: Path,
+    chunk_rows: int,
+    allow_unlisted: bool = False,
 ) -> int:
     from tqdm import tqdm
 
+    require_locked([model_path, schema_path], allow_unlisted=allow_unlisted)
     model, schema = load_model(model_path), read_yaml(schema_path)
+    require_model_fits_schema(model, schema, str(model_path))
     total, writer = 0, None
     with (
         atomic_path(target) as tmp,
@@ -119,10 +114,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--allow-unlisted-model",
+        action="store_true",
+        help="use a model file that dvc.lock does not list (a listed one must still match)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="predict: %(message)s")
     with user_errors("predict"):
-        predict_file(args.model, args.schema, args.input, args.output, args.chunk_rows)
+        predict_file(
+            args.model,
+            args.schema,
+            args.input,
+            args.output,
+            args.chunk_rows,
+            args.allow_unlisted_model,
+        )
     return 0
 
 

@@ -164,8 +164,7 @@ def promote(name: str) -> str:
     status = call("dvc", "status", "--quiet", check=False)
     if status.returncode != 0:
         raise ReprolabError(
-            f"dvc status is not clean after promoting {name}: {status.stdout.strip()}; "
-            f"{RESET_HINT}"
+            f"dvc status is not clean after promoting {name}: {status.stdout.strip()}; {RESET_HINT}"
         )
     choices = " ".join(f"{g}={o}" for g, o in groups.items() if o != current[g])
     changed = " ".join(f"{k}={v}" for k, v in values.items())

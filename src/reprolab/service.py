@@ -7,13 +7,18 @@ POST /predict (a batch of records; request models generated from the training
 schema, so a wrong type, an unknown field or a missing one is HTTP 422 naming it),
 GET /metrics (Prometheus), and the OpenAPI docs at /docs and /openapi.json.
 Run from the repository root, after `dvc repro`.
+
+At start the model and schema files must be the ones dvc.lock records (else one line
+names the fix: `dvc checkout`); `--allow-unlisted-model` (or the environment variable
+REPROLAB_ALLOW_UNLISTED_MODEL=1) serves a model file that dvc.lock does not list.
 """
 
 # No `from __future__ import annotations` here: FastAPI must see the generated request
 # model itself in `predict`'s signature, not the string naming a local variable.
 
 import json
-import subprocess
+import os
+import sys
 import time
 from typing import Any
 
@@ -29,9 +34,22 @@ from prometheus_client import (
 )
 
 from reprolab.core.config import Paths, get, load_params
+from reprolab.core.errors import ReprolabError
 from reprolab.core.files import read_yaml
+from reprolab.core.lockfile import require_locked
 from reprolab.persistence import load_model
-from reprolab.serving import predict_rows, record_model, request_model
+from reprolab.serving import (
+    record_model,
+    request_model,
+    require_model_fits_schema,
+    score_records,
+)
+from reprolab.vcs import call
+
+ALLOW_UNLISTED = "REPROLAB_ALLOW_UNLISTED_MODEL"
+# A 422 names at most this many problems: the body of an error stays small however
+# large (and however wrong) the request.
+MAX_ERRORS = 20
 
 
 def _metrics(registry: CollectorRegistry) -> dict[str, Any]:
@@ -52,10 +70,81 @@ def _metrics(registry: CollectorRegistry) -> dict[str, Any]:
 
 
 def _git_revision() -> str | None:
-    result = subprocess.run(
-        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    )
-    return result.stdout.strip() or None
+    try:
+        return call("git", "rev-parse", "HEAD", check=False).stdout.strip() or None
+    except ReprolabError:
+        return None
+
+
+def serve_settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The `serve` section, checked: a wrong value stops the service at start, not on
+    every request."""
+    serve = dict(get(params, "serve"))
+    for key in ("port", "max_records", "max_body_bytes"):
+        value = serve.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ReprolabError(f"serve.{key}: found {value!r}; expected a whole number >= 1")
+    if not isinstance(serve.get("host"), str) or not serve["host"]:
+        raise ReprolabError(f"serve.host: found {serve.get('host')!r}; expected a host name")
+    return serve
+
+
+def load_served(allow_unlisted: bool) -> tuple[Any, dict[str, Any]]:
+    """The model and schema to serve, checked against dvc.lock and against each other."""
+    require_locked([Paths.model, Paths.schema], allow_unlisted=allow_unlisted)
+    model, schema = load_model(Paths.model), read_yaml(Paths.schema)
+    require_model_fits_schema(model, schema, str(Paths.model))
+    return model, schema
+
+
+class BodyLimit:
+    """Refuse (413) a request body larger than `limit` bytes, counted as it arrives: a
+    chunked body has no Content-Length to check. The body is replayed to the app."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, receive, send)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                response = JSONResponse(
+                    {
+                        "detail": f"request body over {self.limit} bytes; expected at most "
+                        f"{self.limit} (serve.max_body_bytes)"
+                    },
+                    status_code=413,
+                )
+                return await response(scope, receive, send)
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await self.app(scope, replay, send)
+
+
+def bounded_errors(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where and what, for the first MAX_ERRORS problems; never the request's values."""
+    shown = [
+        {"loc": list(e.get("loc", [])), "msg": str(e.get("msg", "")), "type": e.get("type")}
+        for e in errors[:MAX_ERRORS]
+    ]
+    return {"detail": shown, "errors": len(errors), "shown": len(shown)}
 
 
 def metadata() -> dict[str, Any]:
@@ -65,9 +154,8 @@ def metadata() -> dict[str, Any]:
 
 
 def create_app() -> FastAPI:
-    params = load_params()
-    serve, schema = get(params, "serve"), read_yaml(Paths.schema)
-    model = load_model(Paths.model)
+    serve = serve_settings(load_params())
+    model, schema = load_served(os.environ.get(ALLOW_UNLISTED) == "1")
     Record = record_model(schema)  # noqa: N806 - a class
     PredictRequest = request_model(Record, int(serve["max_records"]))  # noqa: N806
     registry = CollectorRegistry()
@@ -79,20 +167,12 @@ def create_app() -> FastAPI:
         description=f"Predicts `{schema['target']}` ({schema['task']}).",
     )
 
+    app.add_middleware(BodyLimit, limit=serve["max_body_bytes"])
+
     @app.middleware("http")
-    async def measure_and_limit(request: Request, call_next):
+    async def measure(request: Request, call_next):
         started = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length and int(length) > int(serve["max_body_bytes"]):
-            response: Response = JSONResponse(
-                {
-                    "detail": f"request body of {length} bytes; expected at most "
-                    f"{serve['max_body_bytes']} (serve.max_body_bytes)"
-                },
-                status_code=413,
-            )
-        else:
-            response = await call_next(request)
+        response: Response = await call_next(request)
         route = request.scope.get("route")
         endpoint = route.path if route else "unmatched"
         labels = {"endpoint": endpoint, "status": str(response.status_code)}
@@ -105,9 +185,7 @@ def create_app() -> FastAPI:
         body = error.body if isinstance(error.body, dict) else {}
         records = body.get("records") if isinstance(body.get("records"), list) else []
         metrics["rejected"].inc(max(len(records), 1))
-        return JSONResponse(
-            {"detail": json.loads(json.dumps(error.errors(), default=str))}, status_code=422
-        )
+        return JSONResponse(bounded_errors(list(error.errors())), status_code=422)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -123,8 +201,14 @@ def create_app() -> FastAPI:
     }
 
     @app.post("/predict", responses=refusals)
-    def predict(payload: PredictRequest) -> dict[str, Any]:  # type: ignore[valid-type]
-        rows = predict_rows(model, schema, [r.model_dump() for r in payload.records])
+    def predict(payload: PredictRequest) -> Any:  # type: ignore[valid-type]
+        records = [r.model_dump(by_alias=True) for r in payload.records]
+        try:
+            rows = score_records(model, schema, records)
+        except ReprolabError as error:
+            metrics["rejected"].inc(len(records))
+            problem = {"loc": ["body", "records"], "msg": str(error), "type": "value_error"}
+            return JSONResponse({"detail": [problem], "errors": 1, "shown": 1}, status_code=422)
         if schema["task"] == "classification":
             for row in rows:
                 metrics["predictions"].labels(prediction=row["prediction"]).inc()
@@ -137,10 +221,27 @@ def create_app() -> FastAPI:
     return app
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
-    serve = get(load_params(), "serve")
+    from reprolab.cli import command_parser, user_errors
+
+    parser = command_parser("reprolab.service", __doc__)
+    parser.add_argument(
+        "--allow-unlisted-model",
+        action="store_true",
+        help="serve a model file that dvc.lock does not list (a listed one must still match)",
+    )
+    args = parser.parse_args(argv)
+    if args.allow_unlisted_model:
+        os.environ[ALLOW_UNLISTED] = "1"
+    # Check here, where a problem is one line; inside uvicorn it would be a traceback.
+    with user_errors("serve"):
+        serve = serve_settings(load_params())
+        load_served(args.allow_unlisted_model)
+    print(
+        f"serve: serving {Paths.model} on http://{serve['host']}:{serve['port']}", file=sys.stderr
+    )
     uvicorn.run(
         "reprolab.service:create_app",
         factory=True,

@@ -1,28 +1,166 @@
-"""What the prediction service needs from the training schema: request models generated
-from it, and predictions as JSON-ready rows. Pure functions; `reprolab.service` serves them."""
+"""Scoring rows with the trained pipeline: one path for batch prediction and the HTTP
+service, so the same rows get the same answer (or the same refusal) on both.
+
+- Columns of the training table that the model does not use (the target, the id and
+  time columns, columns excluded from the features) are accepted and ignored;
+  any other column is refused, naming it.
+- Features are checked with the `validate` stage's own contract (`input_schema`):
+  numbers must be finite numbers within the trained ranges, required ones present.
+- Request models for the service are generated from the schema, with every field
+  under a neutral name and the column as its alias, so a column may be called
+  `model_config` or `_id` without clashing with pydantic.
+
+Pure functions; `reprolab.service` serves them and `reprolab.predict` runs them on files.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
 
-Number = StrictInt | StrictFloat
+from reprolab.core.errors import ReprolabError
+from reprolab.features import feature_columns
+from reprolab.inference import normalize_booleans
+from reprolab.schema import describe_failures, input_schema, validate_frame
+
+# Integers a float64 holds: `10**400` is refused by the request model rather than
+# breaking the arithmetic behind it (as `Infinity` and `1e400` are, by allow_inf_nan).
+LARGEST = 10**300
+
+
+def finite_number(low: float | None, high: float | None) -> Any:
+    """A finite JSON number in [low, high], each bound on both int and float (a bound on
+    the union alone would not reach the OpenAPI schema of its members)."""
+    low_int = -LARGEST if low is None else low
+    high_int = LARGEST if high is None else high
+    return (
+        Annotated[StrictInt, Field(ge=low_int, le=high_int)]
+        | Annotated[StrictFloat, Field(ge=low, le=high, allow_inf_nan=False)]
+    )
+
+
+def ignored_columns(schema: dict[str, Any]) -> list[str]:
+    """Columns of the training table that the model does not read."""
+    named = [schema.get("target"), schema.get("id_column"), schema.get("time_column")]
+    named += list(schema.get("excluded") or {})
+    features = set(feature_columns(schema))
+    return [c for c in dict.fromkeys(named) if c and c not in features]
+
+
+def require_model_fits_schema(model: Any, schema: dict[str, Any], source: str) -> None:
+    """Refuse a model and schema from different tables before the first request."""
+    expected = getattr(model, "feature_names_in_", None)
+    if expected is not None and sorted(map(str, expected)) != sorted(feature_columns(schema)):
+        raise ReprolabError(
+            f"{source}: the model was trained on columns {sorted(map(str, expected))} but the "
+            f"schema lists {sorted(feature_columns(schema))}; expected both from one pipeline run "
+            "(run `dvc checkout`, or `dvc repro`)"
+        )
+
+
+def model_rows(frame: pd.DataFrame, schema: dict[str, Any], source: str) -> pd.DataFrame:
+    """The features of `frame` as the model reads them, after the checks above."""
+    normalize_booleans(frame)
+    features, ignored = feature_columns(schema), set(ignored_columns(schema))
+    unknown = [str(c) for c in frame.columns if c not in ignored and c not in features]
+    if unknown:
+        raise ReprolabError(
+            f"{source}: unknown column(s) {unknown[:10]}; expected the training table's "
+            f"columns: the features {features}, and {sorted(ignored)} (accepted, not used)"
+        )
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise ReprolabError(
+            f"{source}: required column(s) {missing} not found; expected the "
+            f"training features {features}"
+        )
+    rows = frame[features].copy()
+    report = validate_frame(rows, input_schema(schema))
+    if not report["passed"]:
+        raise ReprolabError(describe_failures(source, report))
+    return rows
+
+
+def predictions(model: Any, schema: dict[str, Any], rows: pd.DataFrame) -> pd.DataFrame:
+    """`prediction`, and `proba_<class>` per class for classification, one row per row."""
+    if schema["task"] == "regression":
+        return pd.DataFrame({"prediction": model.predict(rows)}, index=rows.index)
+    proba = model.predict_proba(rows)
+    classes = [str(c) for c in model.classes_]
+    out = {"prediction": np.asarray(classes, dtype=object)[proba.argmax(axis=1)]}
+    out |= {f"proba_{name}": proba[:, i] for i, name in enumerate(classes)}
+    return pd.DataFrame(out, index=rows.index)
+
+
+def records_frame(records: list[dict[str, Any]], schema: dict[str, Any]) -> pd.DataFrame:
+    """Service records as the frame batch prediction would have read from a file."""
+    frame = pd.DataFrame.from_records(records)
+    for column in schema["numeric"]:
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    for column in schema["categorical"]:
+        if column in frame:
+            frame[column] = frame[column].astype("str").where(frame[column].notna())
+    return frame
+
+
+def as_json_rows(scored: pd.DataFrame, task: str) -> list[dict[str, Any]]:
+    if task == "regression":
+        return [{"prediction": float(v)} for v in scored["prediction"]]
+    classes = [c.removeprefix("proba_") for c in scored.columns if c.startswith("proba_")]
+    proba = scored[[f"proba_{c}" for c in classes]].to_numpy()
+    return [
+        {
+            "prediction": str(label),
+            "probabilities": dict(zip(classes, map(float, row), strict=True)),
+        }
+        for label, row in zip(scored["prediction"], proba, strict=True)
+    ]
+
+
+def score_records(
+    model: Any, schema: dict[str, Any], records: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """What POST /predict answers for `records` (column names as keys)."""
+    features = model_rows(records_frame(records, schema), schema, "records")
+    return as_json_rows(predictions(model, schema, features), schema["task"])
 
 
 def record_model(schema: dict[str, Any]) -> type[BaseModel]:
-    """One input row: every training feature is a required field (null allowed: the
-    pipeline imputes), numbers must be numbers, categories strings, and unknown fields
-    are refused. Categories unseen in training are accepted: the encoder ignores them."""
+    """One input row, with the data contract in its types (so the OpenAPI schema tells
+    a client the same rules `model_rows` applies): every feature is a field, null only
+    where the contract allows a missing value (the pipeline imputes), numbers finite and
+    within the trained ranges, categories strings; the table's unused columns are
+    optional and ignored; any other field is refused. Categories unseen in training are
+    accepted: the encoder ignores them."""
+    contract = schema.get("schema") or {}
+    known, ranges = contract.get("categories") or {}, contract.get("ranges") or {}
+    required = set(contract.get("required") or [])
     fields: dict[str, Any] = {}
-    for column in schema["numeric"]:
-        fields[column] = (Number | None, Field(..., description=f"numeric feature {column}"))
-    for column in schema["categorical"]:
-        known = (schema.get("schema") or {}).get("categories", {}).get(column)
-        hint = f"; seen in training: {known}" if known else ""
-        fields[column] = (StrictStr | None, Field(..., description=f"category{hint}"))
-    return create_model("Record", __config__=ConfigDict(extra="forbid"), **fields)
+    for index, column in enumerate(feature_columns(schema)):
+        if column in schema["numeric"]:
+            low, high = ranges.get(column, (None, None))
+            kind: Any = finite_number(low, high)
+            text = f"numeric feature {column}" + (
+                f" in [{low}, {high}]" if column in ranges else ""
+            )
+        else:
+            seen = known.get(column)
+            kind, text = StrictStr, f"category{f'; seen in training: {seen}' if seen else ''}"
+        if column not in required:
+            kind = kind | None
+        fields[f"f{index}"] = (kind, Field(..., alias=column, description=text))
+    for index, column in enumerate(ignored_columns(schema)):
+        fields[f"i{index}"] = (
+            Any,
+            Field(None, alias=column, description="column of the training table; ignored"),
+        )
+    return create_model(
+        "Record", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields
+    )
 
 
 def request_model(record: type[BaseModel], max_records: int) -> type[BaseModel]:
@@ -31,24 +169,3 @@ def request_model(record: type[BaseModel], max_records: int) -> type[BaseModel]:
         __config__=ConfigDict(extra="forbid"),
         records=(Annotated[list[record], Field(min_length=1, max_length=max_records)], ...),
     )
-
-
-def predict_rows(model: Any, schema: dict[str, Any], records: list[dict]) -> list[dict]:
-    """Prediction (and class probabilities for classification) for each record."""
-    columns = [*schema["numeric"], *schema["categorical"]]
-    frame = pd.DataFrame.from_records(records, columns=columns)
-    for column in schema["numeric"]:
-        frame[column] = frame[column].astype("float64")
-    for column in schema["categorical"]:
-        frame[column] = frame[column].astype("str")
-    if schema["task"] == "regression":
-        return [{"prediction": float(v)} for v in model.predict(frame)]
-    proba = model.predict_proba(frame)
-    classes = [str(c) for c in model.classes_]
-    return [
-        {
-            "prediction": classes[int(row.argmax())],
-            "probabilities": {c: float(p) for c, p in zip(classes, row, strict=True)},
-        }
-        for row in proba
-    ]

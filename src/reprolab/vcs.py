@@ -22,7 +22,12 @@ def call(*cmd: str, cwd: Path | None = None, check: bool = True) -> subprocess.C
     one line naming the command."""
     try:
         result = subprocess.run(
-            list(cmd), cwd=cwd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+            list(cmd),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError:
         raise ReprolabError(

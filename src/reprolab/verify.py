@@ -11,7 +11,6 @@ dvc.yaml must hash the same, or each difference is named and the exit code is 1.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import yaml
 
 from reprolab.cli import command_parser, user_errors
 from reprolab.core.errors import ReprolabError
+from reprolab.core.lockfile import file_md5
 from reprolab.sources import EXTERNAL_DIR
 
 IDENTITY = ["-c", "user.name=reprolab verify", "-c", "user.email=verify@reprolab.invalid"]
@@ -62,7 +62,7 @@ def outputs(pipeline: dict) -> list[str]:
 def digest(path: Path) -> str:
     if not path.exists():
         return "missing"
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+    return file_md5(path)
 
 
 def build(copy: Path) -> None:

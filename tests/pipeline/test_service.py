@@ -3,6 +3,7 @@ port, called over HTTP; the OpenAPI schema fuzzed with schemathesis; Prometheus 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
+import pandas as pd
 import pytest
 
 from .helpers import BIN, run
@@ -123,6 +126,88 @@ def test_malformed_json_empty_batch_and_oversized_body(service):
     assert "serve.max_body_bytes" in big.json()["detail"]
 
 
+def test_chunked_body_over_the_limit_is_refused_as_it_streams(service):
+    def chunks():
+        for _ in range(40):
+            yield b" " * 100_000  # 4 MB with no Content-Length
+
+    response = httpx.post(
+        f"{service}/predict", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert "serve.max_body_bytes" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN", "1e400", "1" + "0" * 400])
+def test_numbers_json_cannot_hold_get_422_not_500(service, number):
+    body = json.dumps({"records": [PENGUIN]}).replace("39.1", number)
+    response = httpx.post(
+        f"{service}/predict", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert "bill_length_mm" in response.text
+
+
+def test_out_of_range_and_null_required_values_are_refused_as_batch_does(service):
+    too_heavy = httpx.post(
+        f"{service}/predict", json={"records": [{**PENGUIN, "body_mass_g": 1e6}]}
+    )
+    assert too_heavy.status_code == 422 and "body_mass_g" in too_heavy.text
+    no_island = httpx.post(f"{service}/predict", json={"records": [{**PENGUIN, "island": None}]})
+    assert no_island.status_code == 422 and "island" in no_island.text
+
+
+def test_error_body_is_bounded_and_names_record_and_field(service):
+    records = [{**PENGUIN, "body_mass_g": "heavy" * 20} for _ in range(1001)]
+    response = httpx.post(f"{service}/predict", json={"records": records})
+    assert response.status_code == 422
+    assert len(response.content) < 10_000  # the request was ~150 KB
+    body = response.json()
+    assert body["errors"] >= 1 and body["shown"] <= 20
+    assert "heavy" not in response.text  # values are not echoed
+
+
+def test_table_columns_the_model_does_not_use_are_ignored_on_both_paths(service, repo, tmp_path):
+    from palmerpenguins import load_penguins
+
+    rows = load_penguins().dropna().head(25)  # with species (target) and year (time column)
+    records = json.loads(rows.to_json(orient="records"))
+    response = httpx.post(f"{service}/predict", json={"records": records})
+    assert response.status_code == 200, response.text
+    served = [r["prediction"] for r in response.json()["predictions"]]
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    run(
+        repo,
+        sys.executable,
+        "-m",
+        "reprolab.predict",
+        "--input",
+        str(tmp_path / "rows.csv"),
+        "--output",
+        str(tmp_path / "scored.csv"),
+    )
+    batch = pd.read_csv(tmp_path / "scored.csv")
+    assert served == batch["prediction"].tolist()
+    served_proba = [r["probabilities"]["Gentoo"] for r in response.json()["predictions"]]
+    assert np.allclose(served_proba, batch["proba_Gentoo"])
+    # A column that is not the training table's is refused on both paths.
+    unknown = httpx.post(f"{service}/predict", json={"records": [{**records[0], "colour": 1}]})
+    assert unknown.status_code == 422 and "colour" in unknown.text
+    rows.assign(colour=1).to_csv(tmp_path / "unknown.csv", index=False)
+    refused = run(
+        repo,
+        sys.executable,
+        "-m",
+        "reprolab.predict",
+        "--input",
+        str(tmp_path / "unknown.csv"),
+        "--output",
+        str(tmp_path / "x.csv"),
+        check=False,
+    )
+    assert refused.returncode == 1 and "unknown column(s) ['colour']" in refused.stderr
+
+
 def test_metrics_count_the_requests_of_this_test(service):
     def value(text, line_start):
         return sum(
@@ -172,3 +257,38 @@ def test_schemathesis_fuzzing_finds_no_server_error(service, tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "No issues found" in result.stdout
+
+
+def test_a_model_that_is_not_dvc_lock_s_is_refused_at_start(repo):
+    """As after `git checkout` without `dvc checkout`: the file on disk is another model."""
+    model = repo / "models/model.skops"
+    original = model.read_bytes()
+    model.write_bytes((repo / "models/preprocessor.skops").read_bytes())
+    try:
+        for command in (
+            ["reprolab.service"],
+            ["reprolab.service", "--allow-unlisted-model"],
+            ["reprolab.predict", "--input", "x.csv", "--output", "y.csv"],
+        ):
+            result = run(repo, sys.executable, "-m", *command, check=False)
+            assert result.returncode == 1, result.stderr
+            assert "models/model.skops: md5 " in result.stderr
+            assert "run `dvc checkout`" in result.stderr and "Traceback" not in result.stderr
+    finally:
+        model.write_bytes(original)
+    run(repo, "dvc", "checkout")
+    assert "up to date" in run(repo, "dvc", "status").stdout
+
+
+def test_bad_serve_config_is_one_line_at_start(repo):
+    params = repo / "params.yaml"
+    original = params.read_text()
+    params.write_text(original.replace("max_body_bytes: 1000000", "max_body_bytes: lots"))
+    try:
+        result = run(repo, sys.executable, "-m", "reprolab.service", check=False)
+    finally:
+        params.write_text(original)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "serve: error: serve.max_body_bytes: found 'lots'; expected a whole number >= 1"
+    )

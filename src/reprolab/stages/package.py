@@ -7,9 +7,10 @@ def package() -> str:
     import json
     from pathlib import Path
 
-    from reprolab.card import code_version, file_md5, model_card, parquet_summary, render_markdown
+    from reprolab.card import code_version, model_card, parquet_summary, render_markdown
     from reprolab.core.config import Paths, load_params
     from reprolab.core.files import log, read_yaml, write_bytes, write_json
+    from reprolab.core.lockfile import file_md5
     from reprolab.persistence import load_model
 
     params = load_params()
