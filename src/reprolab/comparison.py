@@ -92,12 +92,26 @@ def metric_deltas(
     ]
 
 
+class _Absent:
+    """A param that one revision does not have (not the same as a `null` value)."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+ABSENT = _Absent()
+
+
 def changed_params(params_diff: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """(key, base value, new value) for every param that differs, sorted by key."""
+    """(key, base value, new value) for every param that differs, sorted by key; a key
+    one revision lacks has ABSENT there (`dvc params diff` leaves it out of the entry)."""
     rows = []
     for per_file in params_diff.values():
-        rows += [(key, change.get("old"), change.get("new")) for key, change in per_file.items()]
-    return sorted(rows)
+        rows += [
+            (key, change.get("old", ABSENT), change.get("new", ABSENT))
+            for key, change in per_file.items()
+        ]
+    return sorted(rows, key=lambda row: row[0])
 
 
 @dataclass(frozen=True)

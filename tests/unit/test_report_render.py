@@ -5,10 +5,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from reprolab.comparison import MetricDelta, Verdict
+from reprolab.comparison import ABSENT, MetricDelta, Verdict
 from reprolab.offline_plots import build_template
 from reprolab.plot_images import render_pngs
-from reprolab.report import render
+from reprolab.report import Comparison, render
 
 
 def test_report_has_verdict_key_metrics_folded_rest_params_and_images():
@@ -17,12 +17,13 @@ def test_report_has_verdict_key_metrics_folded_rest_params_and_images():
         MetricDelta("log_loss", 0.2, 0.1, "minimize"),
         MetricDelta("test_rows", 80, 86, None),
     ]
+    comparison = Comparison(
+        deltas, ["balanced_accuracy", "log_loss"], Verdict(True, "PASS balanced_accuracy: ...")
+    )
     text = render(
         "main",
-        deltas,
-        ["balanced_accuracy", "log_loss"],
-        [("model.C", 1.0, 0.5)],
-        Verdict(True, "PASS balanced_accuracy: ..."),
+        comparison,
+        [("model.C", 1.0, 0.5), ("model.tol", ABSENT, 0.001)],
         [Path("reports/pr_plots/roc.png")],
     )
     assert "**Gate: ✅ PASS balanced_accuracy: ...**" in text
@@ -34,7 +35,28 @@ def test_report_has_verdict_key_metrics_folded_rest_params_and_images():
     assert "<details><summary>All other metrics (1)</summary>" in text
     assert "| test_rows | 80 | 86 | +6 | +7.5% | 🔀 |" in text
     assert "| `model.C` | `1.0` | `0.5` |" in text
+    assert "| `model.tol` | *(absent)* | `0.001` |" in text
     assert "![roc](pr_plots/roc.png)" in text
+    assert "not comparable" not in text
+
+
+def test_report_on_different_test_sets_warns_first_and_shows_the_shared_rows():
+    recorded = [MetricDelta("balanced_accuracy", 0.97, 0.98, "maximize")]
+    shared = [MetricDelta("balanced_accuracy", 0.96, 0.95, "maximize")]
+    comparison = Comparison(
+        recorded,
+        ["balanced_accuracy"],
+        Verdict(False, "NOT COMPARABLE as recorded: ... FAIL balanced_accuracy: ..."),
+        ["the test sets differ (86 vs 120 rows; data version, split or seed changed)"],
+        shared,
+        "both models scored here on the 64 rows of main's test set",
+    )
+    text = render("main", comparison, [], [])
+    warning = text.index("**The recorded metrics below are not comparable**: the test sets")
+    assert warning < text.index("### Metrics on shared rows (what the gate used)")
+    assert "Both models scored here on the 64 rows of main's test set:" in text
+    assert "| **balanced_accuracy** (primary, maximize) | 0.9600 | 0.9500 |" in text
+    assert "### Metrics as recorded (different test sets)" in text
 
 
 def test_plot_specs_render_to_valid_png(tmp_path, root):
