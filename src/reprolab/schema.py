@@ -140,6 +140,24 @@ def feature_failures(frame: pd.DataFrame, data: dict[str, Any]) -> list[dict[str
     return failures
 
 
+MISSING_TARGET_POLICIES = ("drop", "fail")
+
+
+def drop_missing_target(frame: pd.DataFrame, target: str, policy: str) -> tuple[pd.DataFrame, int]:
+    """Rows without a target cannot train or score a model: drop them (and say how many)
+    or keep them so that validation fails on them, as `data.missing_target` says."""
+    if policy not in MISSING_TARGET_POLICIES:
+        raise ReprolabError(
+            f"data.missing_target: found {policy!r}; expected one of {list(MISSING_TARGET_POLICIES)}"
+        )
+    if target not in frame.columns or policy == "fail":
+        return frame, 0
+    missing = frame[target].isna()
+    if not missing.any():
+        return frame, 0
+    return frame[~missing.to_numpy()].reset_index(drop=True), int(missing.sum())
+
+
 def validate_frame(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any]:
     """Check `frame` against the declared schema; return a report of what was found."""
     failures: list[dict[str, Any]] = []

@@ -149,3 +149,31 @@ def test_make_verify_rebuilds_twice_identically(repo):
         result = run(repo, sys.executable, "-m", "reprolab.verify", *overrides)
         assert "verify: two clean builds produced identical outputs" in result.stdout
         assert "models/model.skops" in result.stdout
+
+
+def test_rows_with_no_target_are_dropped_and_counted_or_refused(repo):
+    unlabelled = houses()
+    unlabelled.loc[[3, 50, 51, 100, 150, 200, 201, 239], "price"] = None
+    unlabelled.to_csv(repo / "data/external/houses_unlabelled.csv", index=False)
+    run(repo, "dvc", "add", "data/external/houses_unlabelled.csv")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "houses with 8 unknown prices")
+    data = ["data=csv", "data.path=data/external/houses_unlabelled.csv", "data.target=price"]
+    result = exp_run(repo, "houses-unlabelled", *data, "model=ridge")
+    assert "validate: dropped 8 rows with no target 'price' (data.missing_target: drop)" in (
+        result.stderr
+    )
+    report = json.loads((repo / "reports/validation.json").read_text())
+    assert report["dropped_missing_target"] == 8 and report["rows"] == 232
+    metrics = json.loads((repo / "metrics/evaluate.json").read_text())
+    assert metrics["test_rows"] == 58  # a quarter of the 232 labelled rows
+    refused = run(
+        repo,
+        "dvc",
+        "exp",
+        "run",
+        *(a for o in [*data, "model=ridge", "data.missing_target=fail"] for a in ("-S", o)),
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "column 'price', check not_nullable: 8 failing" in refused.stderr

@@ -64,3 +64,25 @@ def test_missing_input_names_the_file_and_the_fix(root, tmp_path):
         "split: error: reports/schema.yaml: file not found; "
         "expected the output of an earlier stage (run `dvc repro`)"
     )
+
+
+def test_a_stage_run_outside_the_project_environment_says_so_in_one_line(root):
+    """`.venv/bin/dvc exp run` without activating .venv runs stages with another python;
+    `-S` (no site-packages) makes this one such a python."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-S", "-m", "reprolab.stages.train"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": "src"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("train: error: ") and "lacks numpy, pandas" in lines[0]
+    assert "source .venv/bin/activate" in lines[0]

@@ -5,12 +5,17 @@ from reprolab.core.shell import run_stage
 
 def split() -> str:
     from reprolab.core.config import Paths, get, load_params
-    from reprolab.core.files import read_parquet, read_yaml, write_parquet
+    from reprolab.core.files import log, read_parquet, read_yaml, write_parquet
     from reprolab.splitting import split_dataset
 
     params = load_params()
     schema = read_yaml(Paths.schema)
     frame = read_parquet(Paths.raw)
+    # Validation passed, so rows without a target are ones data.missing_target drops.
+    labelled = frame[schema["target"]].notna().to_numpy()
+    if not labelled.all():
+        log.info("dropped %d rows with no target %r", int((~labelled).sum()), schema["target"])
+        frame = frame[labelled].reset_index(drop=True)
     train, test = split_dataset(frame, schema, get(params, "split"), get(params, "seed"))
     write_parquet(Paths.train, train)
     write_parquet(Paths.test, test)

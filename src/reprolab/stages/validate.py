@@ -10,10 +10,15 @@ def validate() -> str:
     from reprolab.core.errors import ReprolabError
     from reprolab.core.files import log, read_parquet, read_yaml, write_json, write_yaml
     from reprolab.inference import effective_schema, require_schema_keys
-    from reprolab.schema import require_valid, validate_frame
+    from reprolab.schema import drop_missing_target, require_valid, validate_frame
 
     data = get(load_params(), "data")
-    frame = read_parquet(Paths.raw)
+    policy = data.get("missing_target", "fail")
+    frame, dropped = drop_missing_target(read_parquet(Paths.raw), data["target"], policy)
+    if dropped:
+        log.info(
+            "dropped %d rows with no target %r (data.missing_target: drop)", dropped, data["target"]
+        )
     if data.get("schema_file"):
         pinned = Path(data["schema_file"])
         if Path("schemas").resolve() not in pinned.resolve().parents:
@@ -34,12 +39,13 @@ def validate() -> str:
         len(schema["numeric"]),
         len(schema["categorical"]),
     )
-    report = validate_frame(frame, schema)
+    report = {**validate_frame(frame, schema), "dropped_missing_target": dropped}
     # Both are written either way: after a failure they are what the user reads.
     write_yaml(Paths.schema, schema)
     write_json(Paths.validation_report, report)
     require_valid(str(Paths.raw), report)
-    return f"{report['rows']} rows passed every check"
+    dropped_note = f" ({dropped} rows with no target dropped)" if dropped else ""
+    return f"{report['rows']} rows passed every check{dropped_note}"
 
 
 if __name__ == "__main__":
