@@ -138,6 +138,25 @@ class BodyLimit:
         return await self.app(scope, replay, send)
 
 
+def add_offline_docs(app: FastAPI) -> None:
+    """/docs: Swagger UI from the installed swagger-ui-bundle package, no network."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title}: API docs",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
 def bounded_errors(errors: list[dict[str, Any]]) -> dict[str, Any]:
     """Where and what, for the first MAX_ERRORS problems; never the request's values."""
     shown = [
@@ -165,7 +184,11 @@ def create_app() -> FastAPI:
         title="reprolab prediction service",
         version="1",
         description=f"Predicts `{schema['target']}` ({schema['task']}).",
+        # FastAPI's own /docs and /redoc load their scripts from a CDN: blank offline.
+        docs_url=None,
+        redoc_url=None,
     )
+    add_offline_docs(app)
 
     app.add_middleware(BodyLimit, limit=serve["max_body_bytes"])
 

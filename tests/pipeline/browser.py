@@ -47,10 +47,14 @@ def _offline_prefix() -> list[str]:
     return ["unshare", "-n"] if probe.returncode == 0 else []
 
 
-def screenshot(page: Path, out: Path) -> Path:
+def screenshot(page: Path | str, out: Path) -> Path:
+    """A screenshot of a file (in a network namespace with no network) or of a URL on
+    loopback (reachable; every other host goes to a dead proxy, which Chromium does not
+    use for loopback)."""
+    is_url = isinstance(page, str)
     with tempfile.TemporaryDirectory() as profile:
         cmd = [
-            *_offline_prefix(),
+            *([] if is_url else _offline_prefix()),
             chromium(),
             "--headless",
             "--no-sandbox",
@@ -66,7 +70,7 @@ def screenshot(page: Path, out: Path) -> Path:
             "--window-size=1000,1400",
             "--virtual-time-budget=10000",
             f"--screenshot={out}",
-            page.resolve().as_uri(),
+            page if is_url else page.resolve().as_uri(),
         ]
         subprocess.run(cmd, capture_output=True, check=False, timeout=120)
     if not out.exists():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from .browser import drawn_pixels, screenshot
 from .helpers import BIN, run
 from .s3_server import free_port
 
@@ -77,6 +79,15 @@ def test_health_metadata_and_docs(service):
     assert len(meta["git_revision"]) == 40
     assert "/predict" in httpx.get(f"{service}/openapi.json").json()["paths"]
     assert httpx.get(f"{service}/docs").status_code == 200
+
+
+def test_api_docs_draw_offline_from_installed_assets(service, tmp_path):
+    page = httpx.get(f"{service}/docs").text
+    assert "cdn.jsdelivr" not in page and "https://" not in page
+    for asset in re.findall(r'(?:src|href)="(/[^"]+)"', page):
+        assert httpx.get(f"{service}{asset}").status_code == 200, asset
+    drawn = drawn_pixels(screenshot(f"{service}/docs", tmp_path / "docs.png"))
+    assert drawn > 20_000, drawn  # Swagger UI drew the operations, not a blank page
 
 
 def test_predict_a_batch_with_probabilities(service):
