@@ -32,6 +32,16 @@ def parquet_summary(path: Path, time_column: str | None) -> dict[str, Any]:
     }
 
 
+def stage_code_files(pipeline: dict[str, Any], stage: str) -> list[Path]:
+    """The Python files a stage's `deps` in dvc.yaml name under src/ (folders expanded)."""
+    files: set[Path] = set()
+    for dep in pipeline["stages"][stage]["deps"]:
+        path = Path(dep)
+        if dep.startswith("src/"):
+            files |= set(path.rglob("*.py")) if path.is_dir() else {path}
+    return sorted(files)
+
+
 def code_version(files: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(files):

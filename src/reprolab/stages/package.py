@@ -7,7 +7,13 @@ def package() -> str:
     import json
     from pathlib import Path
 
-    from reprolab.card import code_version, model_card, parquet_summary, render_markdown
+    from reprolab.card import (
+        code_version,
+        model_card,
+        parquet_summary,
+        render_markdown,
+        stage_code_files,
+    )
     from reprolab.core.config import Paths, load_params
     from reprolab.core.files import log, read_yaml, write_bytes, write_json
     from reprolab.core.lockfile import file_md5
@@ -17,7 +23,7 @@ def package() -> str:
     model = load_model(Paths.model)
     versions = {
         "data": file_md5(Paths.raw),
-        "code": code_version(sorted(Path("src/reprolab").rglob("*.py"))),
+        "code": code_version(stage_code_files(read_yaml(Path("dvc.yaml")), "package")),
     }
     schema = read_yaml(Paths.schema)
     raw = parquet_summary(Paths.raw, schema.get("time_column"))
