@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	@touch $(VENV)/.installed $@
 
 # The offline `dvc plots show/diff` page template, built from the installed vl-convert.
-.dvc/offline_plots.html: | $(VENV)/.installed
+.dvc/offline_plots.html: src/reprolab/offline_plots.py | $(VENV)/.installed
 	$(BIN)/python -m reprolab.offline_plots --output $@
 
 # The git hooks of .pre-commit-config.yaml: post-checkout runs `dvc checkout`, so that a

@@ -40,6 +40,10 @@ def category_counts(reference: pd.Series, current: pd.Series) -> tuple:
     return ref, cur
 
 
+# The three ways a feature drifts, as the drift chart names them.
+DRIFT_MEASURES = ("PSI", "missing rate increase", "unseen category rate")
+
+
 def feature_drift(
     reference: pd.Series, current: pd.Series, role: str, cfg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -66,19 +70,23 @@ def feature_drift(
         p = stats.chi2_contingency(table).pvalue if table.shape[1] > 1 else 1.0
         result["p_value"] = round(float(p), 6)
         result["unseen_rate"] = round(float((~cur_values.isin(set(ref_values))).mean()), 6)
-    reasons = []
+    reasons, drifted_by = [], []
     if result["psi"] > cfg["psi_threshold"] and result["p_value"] < cfg["p_value"]:
         test = "KS" if role == "numeric" else "chi-square"
         reasons.append(
             f"PSI {result['psi']:.3f} > {cfg['psi_threshold']} and {test} "
             f"p={result['p_value']:.2g} < {cfg['p_value']}"
         )
+        drifted_by.append(DRIFT_MEASURES[0])
     if missing_cur - missing_ref > cfg["missing_rate_increase"]:
         reasons.append(f"missing rate {missing_ref:.1%} -> {missing_cur:.1%}")
+        drifted_by.append(DRIFT_MEASURES[1])
     if result["unseen_rate"] > cfg["unseen_category_rate"]:
         reasons.append(f"{result['unseen_rate']:.1%} unseen categories")
+        drifted_by.append(DRIFT_MEASURES[2])
     result["drifted"] = bool(reasons)
     result["reasons"] = reasons
+    result["drifted_by"] = drifted_by
     return result
 
 

@@ -118,31 +118,21 @@ def evenly_spaced(count: int, limit: int) -> np.ndarray:
     return np.unique(np.linspace(0, count - 1, limit).round().astype(int))
 
 
-def _scaled_counts(counts: np.ndarray, limit: int) -> np.ndarray:
-    """Counts scaled to sum to `limit` (largest remainders round up), keeping each share."""
-    exact = counts * limit / counts.sum()
-    scaled = np.floor(exact).astype(int)
-    order = np.argsort(-(exact - scaled), kind="stable")
-    scaled[order[: limit - scaled.sum()]] += 1
-    return scaled
-
-
 def confusion_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> list[dict]:
-    """One record per test row: DVC's confusion template counts them. Above
-    MAX_PLOT_ROWS rows, each (actual, predicted) cell keeps its share of MAX_PLOT_ROWS
-    records instead, so the picture is the same and the file stays small."""
+    """One record per (actual, predicted) cell with its exact count, zeros included: the
+    plot shows every count, and the file has classes² records whatever the test size."""
     y_pred = predicted_labels(proba, classes)
-    if len(y_pred) <= MAX_PLOT_ROWS:
-        return [
-            {"actual": str(a), "predicted": str(p)} for a, p in zip(y_true, y_pred, strict=True)
-        ]
-    cells = pd.crosstab(np.asarray(y_true).astype(str), y_pred.astype(str)).stack()
-    cells = cells[cells > 0]
-    scaled = _scaled_counts(cells.to_numpy(), MAX_PLOT_ROWS)
+    labels = [str(c) for c in classes]
+    labels += sorted({str(v) for v in pd.unique(y_true)} - set(labels))
+    cells = pd.crosstab(
+        pd.Categorical(np.asarray(y_true).astype(str), categories=labels),
+        pd.Categorical(y_pred.astype(str), categories=labels),
+        dropna=False,
+    )
     return [
-        {"actual": actual, "predicted": predicted}
-        for (actual, predicted), n in zip(cells.index, scaled, strict=True)
-        for _ in range(n)
+        {"actual": actual, "predicted": predicted, "count": int(cells.loc[actual, predicted])}
+        for actual in labels
+        for predicted in labels
     ]
 
 

@@ -68,13 +68,34 @@ def no_data_summary() -> dict[str, Any]:
     }
 
 
+def _by_psi(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return sorted(summary["features"].items(), key=lambda item: (-item[1]["psi"], item[0]))
+
+
 def drift_records(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Plot data: PSI per feature, largest first."""
-    rows = [
-        {"feature": c, "psi": f["psi"], "drifted": f["drifted"]}
-        for c, f in summary["features"].items()
-    ]
-    return sorted(rows, key=lambda r: (-r["psi"], r["feature"]))
+    """Plot data: each feature's PSI, missing-rate increase and unseen-category rate,
+    each marked drifted or not, so the chart shows every reason a feature drifted.
+    Features by PSI, largest first."""
+    from reprolab.drift import DRIFT_MEASURES
+
+    rows = []
+    for column, f in _by_psi(summary):
+        values = (
+            f["psi"],
+            round(max(f["missing_rate_current"] - f["missing_rate_reference"], 0.0), 6),
+            f["unseen_rate"],
+        )
+        for measure, value in zip(DRIFT_MEASURES, values, strict=True):
+            drifted = measure in f.get("drifted_by", [])
+            rows.append(
+                {
+                    "feature": column,
+                    "measure": measure,
+                    "value": value,
+                    "status": "drifted" if drifted else "within threshold",
+                }
+            )
+    return rows
 
 
 def render_markdown(summary: dict[str, Any]) -> str:
@@ -107,11 +128,10 @@ def render_markdown(summary: dict[str, Any]) -> str:
             "| feature | role | PSI | p-value | missing ref → now | unseen | drifted: why |",
             "|---|---|---|---|---|---|---|",
         ]
-        for row in drift_records(summary):
-            f = summary["features"][row["feature"]]
+        for column, f in _by_psi(summary):
             why = "; ".join(f["reasons"]) or "-"
             lines.append(
-                f"| {row['feature']} | {f['role']} | {f['psi']:.3f} | {f['p_value']:.2g} | "
+                f"| {column} | {f['role']} | {f['psi']:.3f} | {f['p_value']:.2g} | "
                 f"{f['missing_rate_reference']:.1%} → {f['missing_rate_current']:.1%} | "
                 f"{f['unseen_rate']:.1%} | {why} |"
             )

@@ -23,8 +23,10 @@ PAGE = """<!DOCTYPE html>
   <meta charset="utf-8">
   {refresh_tag}
   <title>DVC plots</title>
-  <script>{bundle}</script>
-  <style>body {{ font-family: sans-serif; }} table {{ border-spacing: 15px; }}</style>
+  <script>{bundle}
+{empty_guard}</script>
+  <style>body {{ font-family: sans-serif; }} table {{ border-spacing: 15px; }}
+  .empty-plot {{ color: #777; font-style: italic; }}</style>
 </head>
 <body>
   {{plot_divs}}
@@ -33,13 +35,30 @@ PAGE = """<!DOCTYPE html>
 """
 
 
+# DVC embeds a plot file with no data (e.g. the regression plots of a classifier) as an
+# empty spec: an untitled blank panel. Such a panel says what it is instead.
+EMPTY_GUARD = """(function () {
+  var embed = window.vegaEmbed;
+  window.vegaEmbed = function (el, spec, opts) {
+    if (spec && Object.keys(spec).length) { return embed(el, spec, opts); }
+    var div = document.querySelector(el);
+    var note = document.createElement("p");
+    note.className = "empty-plot";
+    note.textContent = el.replace(/^#/, "").replace(/_json$/, ".json") +
+      ": no data in this revision (the plot does not apply to this task)";
+    div.appendChild(note);
+    return Promise.resolve();
+  };
+})();"""
+
+
 def build_template() -> str:
     """A DVC HTML template (with `{plot_divs}`) whose JavaScript is all inline."""
     import vl_convert
 
     # A literal "</script>" inside the bundle would end the tag early.
     bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")
-    return PAGE.format(bundle=bundle, refresh_tag="{refresh_tag}")
+    return PAGE.format(bundle=bundle, empty_guard=EMPTY_GUARD, refresh_tag="{refresh_tag}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,10 +47,7 @@ def _offline_prefix() -> list[str]:
     return ["unshare", "-n"] if probe.returncode == 0 else []
 
 
-def screenshot(page: Path | str, out: Path) -> Path:
-    """A screenshot of a file (in a network namespace with no network) or of a URL on
-    loopback (reachable; every other host goes to a dead proxy, which Chromium does not
-    use for loopback)."""
+def _headless(page: Path | str, *action: str) -> subprocess.CompletedProcess:
     is_url = isinstance(page, str)
     with tempfile.TemporaryDirectory() as profile:
         cmd = [
@@ -69,10 +66,22 @@ def screenshot(page: Path | str, out: Path) -> Path:
             f"--user-data-dir={profile}",
             "--window-size=1000,1400",
             "--virtual-time-budget=10000",
-            f"--screenshot={out}",
+            *action,
             page if is_url else page.resolve().as_uri(),
         ]
-        subprocess.run(cmd, capture_output=True, check=False, timeout=120)
+        return subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
+
+
+def page_text(page: Path | str) -> str:
+    """The page's DOM after its scripts ran."""
+    return _headless(page, "--dump-dom").stdout
+
+
+def screenshot(page: Path | str, out: Path) -> Path:
+    """A screenshot of a file (in a network namespace with no network) or of a URL on
+    loopback (reachable; every other host goes to a dead proxy, which Chromium does not
+    use for loopback)."""
+    _headless(page, f"--screenshot={out}")
     if not out.exists():
         pytest.fail(f"Chromium wrote no screenshot of {page}")
     return out

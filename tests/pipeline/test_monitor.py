@@ -48,6 +48,16 @@ def test_alert_fires_on_drift_and_clears_on_a_clean_batch(repo):
     assert set(fired["drifted_features"]) == {"flipper_length_mm", "sex"}
     assert "retraining recommended: **yes**" in (repo / "reports/monitor.md").read_text()
     assert "drifted_feature_count" in run(repo, "dvc", "metrics", "diff", "--md").stdout
+    # The chart shows each reason: a PSI shift for flipper length, missing values for sex.
+    chart = json.loads((repo / "plots/drift.json").read_text())
+    drifted = {(r["feature"], r["measure"]) for r in chart if r["status"] == "drifted"}
+    assert drifted == {("flipper_length_mm", "PSI"), ("sex", "missing rate increase")}
+    spec = json.loads(run(repo, "dvc", "plots", "show", "--json").stdout)["data"]
+    drift_plot = spec["plots/drift.json"][0]["content"]
+    assert drift_plot["facet"]["column"]["field"] == "measure"
+    import vl_convert
+
+    assert vl_convert.vegalite_to_png(vl_spec=drift_plot)[:4] == b"\x89PNG"
 
     (repo / "data/production/week_1.parquet").unlink()
     simulate(repo, "week_2")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from .browser import drawn_pixels, screenshot
+from .browser import drawn_pixels, page_text, screenshot
 from .helpers import run
 
 pytestmark = pytest.mark.pipeline
@@ -113,6 +113,10 @@ def test_plots_page_draws_offline_in_headless_chromium(repo, tmp_path):
     blank = drawn_pixels(screenshot(tmp_path / "cdn/index.html", tmp_path / "cdn.png"))
     assert blank < 500, blank
     assert drawn > 20_000, drawn
+    # Regression plots have no data for this classifier: labelled, not blank and untitled.
+    dom = page_text(tmp_path / "offline/index.html")
+    assert "plots_residuals.json: no data in this revision" in dom
+    assert "plots_roc.json: no data" not in dom
 
 
 def test_gate_on_a_different_test_set_says_so_and_compares_on_shared_rows(repo):

@@ -53,7 +53,7 @@ def test_curves_have_one_series_per_class_and_end_at_corners():
     pr = pd.DataFrame(evaluation.precision_recall_records(y, proba, CLASSES))
     assert set(pr.columns) == {"class", "point", "precision", "recall"}
     confusion = evaluation.confusion_records(y, proba, CLASSES)
-    assert confusion[1] == {"actual": "a", "predicted": "b"}
+    assert confusion[1] == {"actual": "a", "predicted": "b", "count": 1}
 
 
 def test_binary_curves_follow_the_positive_class_only():
@@ -76,11 +76,11 @@ def _large_test_split(rows: int = 60_000):
 def test_plot_data_size_does_not_grow_with_the_test_split():
     y, proba = _large_test_split()
     confusion = pd.DataFrame(evaluation.confusion_records(y, proba, CLASSES))
-    assert len(confusion) == evaluation.MAX_PLOT_ROWS
-    # Each (actual, predicted) cell keeps its share, to one record.
-    full = pd.crosstab(y, evaluation.predicted_labels(proba, CLASSES), normalize=True)
-    kept = pd.crosstab(confusion["actual"], confusion["predicted"], normalize=True)
-    assert np.abs(kept - full).to_numpy().max() <= 1 / evaluation.MAX_PLOT_ROWS
+    assert len(confusion) == len(CLASSES) ** 2  # one record per cell, with its exact count
+    full = pd.crosstab(y, evaluation.predicted_labels(proba, CLASSES))
+    kept = confusion.pivot(index="actual", columns="predicted", values="count")
+    assert (kept.loc[full.index, full.columns].to_numpy() == full.to_numpy()).all()
+    assert confusion["count"].sum() == len(y)
     for records in (
         evaluation.roc_records(y, proba, CLASSES),
         evaluation.precision_recall_records(y, proba, CLASSES),
