@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from reprolab.cli import command_parser
-from reprolab.core.config import CONF_DIR, PARAMS_FILE
+from reprolab.core.config import CONF_DIR, PARAMS_FILE, flatten
 from reprolab.core.files import write_bytes
 
 
@@ -31,6 +31,50 @@ def composed_text(root: Path, overrides: list[str] | None = None) -> str:
         return out.read_text(encoding="utf-8")
 
 
+def differences(params_text: str, conf_text: str, limit: int = 5) -> list[str]:
+    """`key: a (params.yaml) vs b (conf/)` for leaves that differ; first `limit` only."""
+    import yaml
+
+    ours, theirs = (
+        flatten(yaml.safe_load(params_text) or {}),
+        flatten(yaml.safe_load(conf_text) or {}),
+    )
+    missing = "(absent)"
+    keys = sorted(
+        k for k in {*ours, *theirs} if repr(ours.get(k, missing)) != repr(theirs.get(k, missing))
+    )
+    lines = [
+        f"{k}: {ours.get(k, missing)!r} in params.yaml, {theirs.get(k, missing)!r} from conf/"
+        for k in keys[:limit]
+    ]
+    return lines + ([f"... and {len(keys) - limit} more"] if len(keys) > limit else [])
+
+
+def recompose(root: Path = Path()) -> list[str]:
+    """Write params.yaml from conf/; return what to tell the user. A params.yaml with
+    values conf/ does not give (a hand edit, an applied experiment) is kept as
+    .dvc/tmp/params.yaml.bak, and its differences are listed."""
+    expected = composed_text(root)
+    target = root / PARAMS_FILE
+    current = target.read_text(encoding="utf-8") if target.exists() else None
+    if current == expected:
+        return []
+    said = [f"wrote {target}"]
+    if current is not None:
+        backup = root / ".dvc/tmp/params.yaml.bak"
+        write_bytes(backup, current.encode("utf-8"))
+        said.append(
+            f"{target} held values that conf/ does not give (a hand edit, an applied "
+            f"experiment or a conf/ change); replaced, old file kept as {backup}:"
+        )
+        said += [f"  {line}" for line in differences(current, expected)]
+        said.append(
+            "  (to keep a value, put it in conf/ or run it with `dvc exp run -S key=value`)"
+        )
+    write_bytes(target, expected.encode("utf-8"))
+    return said
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("reprolab.compose", __doc__)
     parser.add_argument("--check", action="store_true", help="fail if params.yaml is stale")
@@ -47,9 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         return 0
-    if current != expected:
-        write_bytes(target, expected.encode("utf-8"))
-        print(f"wrote {target}")
+    for line in recompose(args.root):
+        print(line)
     return 0
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import log, write_bytes
+from reprolab.model_integrity import check_archive, check_structure
 
 # Everything the preprocessors and the models of conf/model/ are made of, for binary,
 # multiclass and regression targets. A new model family adds its types here (a test tells which).
@@ -141,7 +142,8 @@ def types_in_file(data: bytes) -> set[str]:
 
 
 def load_model(path: Path) -> Any:
-    """Load a skops file, refusing it if it asks for any type outside TRUSTED_TYPES."""
+    """Load a skops file: bounded in size, refusing any type outside TRUSTED_TYPES, and
+    checked for out-of-range tree indices before anything uses it."""
     import skops.io as sio
 
     try:
@@ -150,9 +152,13 @@ def load_model(path: Path) -> Any:
         raise ReprolabError(
             f"{path}: file not found; expected a model saved by the pipeline (run `dvc repro`)"
         ) from None
+    except IsADirectoryError:
+        raise ReprolabError(f"{path}: a directory; expected a model file") from None
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            check_archive(archive, str(path))
         untrusted = sorted(types_in_file(data) - set(TRUSTED_TYPES))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError):
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, RecursionError):
         raise ReprolabError(
             f"{path}: not a skops model file (expected a zip with schema.json)"
         ) from None
@@ -161,4 +167,13 @@ def load_model(path: Path) -> Any:
             f"{path}: refusing to load untrusted type(s) {untrusted}; expected only the types in "
             "reprolab.persistence.TRUSTED_TYPES"
         )
-    return sio.loads(data, trusted=list(TRUSTED_TYPES))
+    try:
+        model = sio.loads(data, trusted=list(TRUSTED_TYPES))
+    except Exception as error:  # skops raises many types on a crafted file
+        reason = (str(error).splitlines() or [""])[0][:200]
+        raise ReprolabError(
+            f"{path}: skops cannot load it ({type(error).__name__}: {reason}); expected a "
+            "model file saved by this project"
+        ) from None
+    check_structure(model, str(path))
+    return model

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from reprolab.core.config import flatten
 from reprolab.core.errors import ReprolabError
-from reprolab.experiments import flatten
 
 Compose = Callable[[list[str]], dict[str, Any]]
 

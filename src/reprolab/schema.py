@@ -158,6 +158,14 @@ def drop_missing_target(frame: pd.DataFrame, target: str, policy: str) -> tuple[
     return frame[~missing.to_numpy()].reset_index(drop=True), int(missing.sum())
 
 
+def duplicate_rows(frame: pd.DataFrame, schema: dict[str, Any]) -> int:
+    """Rows equal to an earlier row on the features and target: after a split, such
+    rows can sit in train and test at once."""
+    columns = [*schema["numeric"], *schema["categorical"], schema["target"]]
+    present = [c for c in columns if c in frame.columns]
+    return int(frame.duplicated(subset=present).sum()) if present else 0
+
+
 def validate_frame(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any]:
     """Check `frame` against the declared schema; return a report of what was found."""
     failures: list[dict[str, Any]] = []

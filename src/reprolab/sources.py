@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 
 from reprolab.core.errors import ReprolabError
+from reprolab.core.files import log
+from reprolab.number_format import NumberFormat, parse_numeric_columns, sniff_format
 
 # User files live here, versioned by DVC (`dvc add data/external/<file>`): ingest
 # depends on the whole folder, so a new version of the file reruns the pipeline.
@@ -54,8 +56,17 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
         return ","
 
 
-def read_csv(path: Path, encoding: str = "utf-8", delimiter: str | None = None) -> pd.DataFrame:
-    """Read a CSV, refusing what would silently load wrong (naming the file and the fix)."""
+def read_csv(
+    path: Path,
+    encoding: str = "utf-8",
+    delimiter: str | None = None,
+    numbers: dict[str, Any] | None = None,
+    keep_text: set[str] | None = None,
+) -> pd.DataFrame:
+    """Read a CSV, refusing what would silently load wrong (naming the file and the fix).
+
+    `numbers`: `decimal`, `thousands` (None: sniffed) and `na_values` (extra missing
+    markers) of `data.source`; `keep_text`: columns never to read as numbers."""
     if path.stat().st_size == 0:
         raise ReprolabError(f"{path}: empty file; expected a header row and data rows")
     try:
@@ -74,26 +85,112 @@ def read_csv(path: Path, encoding: str = "utf-8", delimiter: str | None = None) 
             f"{path}: found one column {header[0]!r}; expected several: set "
             "data.source.delimiter to the file's separator (e.g. -S \"data.source.delimiter=';'\")"
         )
+    numbers = numbers or {}
+    na_values = [str(v) for v in numbers.get("na_values") or []]
     try:
-        frame = pd.read_csv(path, encoding=encoding, sep=delimiter)
-    except (UnicodeDecodeError, pd.errors.ParserError) as error:
+        sample = pd.read_csv(path, encoding=encoding, sep=delimiter, dtype=str, nrows=2000)
+        number_format = _number_format(path, numbers, delimiter, sample, keep_text or set())
+        thousands = number_format.thousands if number_format.thousands != delimiter else None
+        frame = pd.read_csv(
+            path,
+            encoding=encoding,
+            sep=delimiter,
+            decimal=number_format.decimal,
+            thousands=thousands,
+            na_values=na_values or None,
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
         raise ReprolabError(f"{path}: cannot parse as CSV: {str(error).splitlines()[0]}") from None
     if frame.empty:
         raise ReprolabError(f"{path}: header only, no data rows; expected at least one row")
+    frame, notes = parse_numeric_columns(
+        frame, str(path), number_format, na_values, keep_text or set()
+    )
+    for note in notes:
+        log.info("%s: %s", path, note)
     return frame
+
+
+def _number_format(
+    path: Path,
+    numbers: dict[str, Any],
+    delimiter: str,
+    sample: pd.DataFrame,
+    keep_text: set[str],
+) -> NumberFormat:
+    """The declared number format, else the one the file's values show."""
+    decimal, thousands = numbers.get("decimal"), numbers.get("thousands")
+    if decimal is None and thousands is None:
+        columns = [sample[c] for c in sample.columns if c not in keep_text]
+        return sniff_format(columns, str(path))
+    decimal = decimal or ("," if thousands == "." else ".")
+    if decimal == delimiter or decimal not in (".", ","):
+        raise ReprolabError(
+            f"data.source.decimal: found {decimal!r} with delimiter {delimiter!r}; expected "
+            "'.' or ',' and not the delimiter"
+        )
+    return NumberFormat(decimal=decimal, thousands=thousands)
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    """What changes when a file is rewritten in place or replaced by another one."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns
 
 
 def _file(data: dict[str, Any]) -> pd.DataFrame:
     path = _required_path(data)
+    before = _identity(path)
+    frame = _read_file(path, data)
+    # DVC hashes the deps after the stage: a file replaced while we read it would be
+    # recorded in dvc.lock next to outputs made from the old rows.
+    if _identity(path) != before:
+        raise ReprolabError(
+            f"data.path: '{path}' changed while ingest read it; expected it unchanged during "
+            "the run: run `dvc repro` again once it is complete"
+        )
+    return frame
+
+
+def read_parquet_table(path: Path) -> pd.DataFrame:
+    """A user's parquet file as a frame of plain columns: decimals become floats (said in
+    the log), nested columns (list, struct, map) are refused naming them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        raise ReprolabError(
+            f"{path}: not a readable parquet file ({str(error).splitlines()[0]}); expected "
+            "a complete parquet file"
+        ) from None
+    nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
+    if nested:
+        raise ReprolabError(
+            f"{path}: column(s) {nested} hold lists, structs or maps; expected one value "
+            "per cell: flatten them (or drop them) before ingest"
+        )
+    for index, field in enumerate(table.schema):
+        if pa.types.is_decimal(field.type):
+            table = table.set_column(index, field.name, table.column(index).cast(pa.float64()))
+            log.info("%s: decimal column %r read as float64", path, field.name)
+    return table.to_pandas()
+
+
+def _read_file(path: Path, data: dict[str, Any]) -> pd.DataFrame:
     if path.suffix.lower() in (".parquet", ".pq"):
-        frame = pd.read_parquet(path)
+        frame = read_parquet_table(path)
         if frame.empty:
             raise ReprolabError(f"{path}: no rows; expected at least one row")
         if len(set(frame.columns)) != frame.shape[1]:
             raise ReprolabError(f"{path}: duplicate column names; expected unique names")
         return frame
     source = data.get("source") or {}
-    return read_csv(path, source.get("encoding") or "utf-8", source.get("delimiter"))
+    keep_text = {data.get("target"), *(data.get("categorical") or [])} - {None}
+    return read_csv(
+        path, source.get("encoding") or "utf-8", source.get("delimiter"), source, keep_text
+    )
 
 
 def _synthetic(data: dict[str, Any]) -> pd.DataFrame:

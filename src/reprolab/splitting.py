@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from reprolab.core.config import number
 from reprolab.core.errors import ReprolabError
 
 
@@ -69,9 +70,10 @@ def split_dataset(
     """Split as the `split` config section says."""
     method = split.get("method")
     if method == "stratified":
+        test_size = number(split.get("test_size"), "split.test_size", 0.0, 1.0)
         if data.get("task") == "regression":
-            return split_random(frame, float(split["test_size"]), seed)
-        return split_stratified(frame, data["target"], float(split["test_size"]), seed)
+            return split_random(frame, test_size, seed)
+        return split_stratified(frame, data["target"], test_size, seed)
     if method == "time":
         if not data.get("time_column"):
             raise ReprolabError(
@@ -79,3 +81,24 @@ def split_dataset(
             )
         return split_by_time(frame, data["time_column"], split["test_from"])
     raise ReprolabError(f"split.method: unknown method {method!r}; expected 'stratified' or 'time'")
+
+
+def row_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """One 64-bit hash per row over `columns` (values, not positions)."""
+    return pd.util.hash_pandas_object(frame[columns], index=False)
+
+
+def count_test_rows_in_train(train: pd.DataFrame, test: pd.DataFrame, columns: list[str]) -> int:
+    """How many test rows equal some training row on `columns` (features and target):
+    a model scored on rows it has memorised looks better than it is."""
+    return int(row_keys(test, columns).isin(set(row_keys(train, columns))).sum())
+
+
+def require_small_overlap(seen: int, test_rows: int, max_share: Any) -> None:
+    max_share = number(max_share, "split.max_test_overlap", 0.0, 1.0)
+    if test_rows and seen / test_rows > max_share:
+        raise ReprolabError(
+            f"split: {seen} of {test_rows} test rows ({seen / test_rows:.1%}) are also training "
+            f"rows; expected at most {max_share:.1%} (split.max_test_overlap): metrics on them "
+            "would flatter the model. Remove the duplicated rows (or raise the limit)"
+        )

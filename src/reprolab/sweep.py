@@ -150,7 +150,52 @@ def _queue_status() -> dict[str, str]:
         return {task["name"]: task["status"] for task in repo.experiments.celery_queue.status()}
 
 
-def run_in_queue(overrides: list[str], jobs: int, poll: float = 2.0) -> list[dict[str, Any]]:
+def queue_workers_alive(root: Path = Path()) -> bool:
+    """Is any DVC queue worker of this repository running? (`dvc exp queue-worker`
+    processes; a worker killed by the OOM killer or a user leaves its tasks Running.)"""
+    import psutil
+
+    here = str(root.resolve())
+    for process in psutil.process_iter(["cmdline", "cwd"]):
+        cmdline = process.info.get("cmdline") or []
+        if "queue-worker" in cmdline and (process.info.get("cwd") or "").startswith(here):
+            return True
+    return False
+
+
+def wait_for(names: list[str], timeout: float, poll: float, grace: float = 20.0) -> dict[str, str]:
+    """Poll the queue until every run of `names` has finished. Raise, naming the runs
+    not finished, at the deadline or once no worker has been alive for `grace` s."""
+    finished: dict[str, str] = {}
+    started = last_alive = time.monotonic()
+    while len(finished) < len(names):
+        time.sleep(poll)
+        status = _queue_status()
+        for name in names:
+            if name not in finished and status.get(name) in ("Success", "Failed"):
+                finished[name] = status[name]
+                print(f"[{len(finished)}/{len(names)}] {name}: {status[name]}", flush=True)
+        now = time.monotonic()
+        if queue_workers_alive():
+            last_alive = now
+        lost = [n for n in names if n not in finished]
+        if lost and now - last_alive > grace:
+            reason = f"no queue worker has been running for {grace:.0f} s (killed?)"
+        elif lost and now - started > timeout:
+            reason = f"the sweep's deadline of {timeout:.0f} s passed (--timeout)"
+        else:
+            continue
+        _dvc("queue", "kill", *lost)
+        raise ReprolabError(
+            f"sweep: {reason}; {len(lost)} run(s) did not finish: {', '.join(lost)}; "
+            f"{len(finished)} finished (see `make exps`); `dvc queue logs <name>` tells more"
+        )
+    return finished
+
+
+def run_in_queue(
+    overrides: list[str], jobs: int, timeout: float = 6 * 3600, poll: float = 2.0
+) -> list[dict[str, Any]]:
     before = set(_queue_status())
     queued = _dvc("exp", "run", "--queue", *(arg for o in overrides for arg in ("-S", o)))
     if queued.returncode != 0:
@@ -169,15 +214,10 @@ def run_in_queue(overrides: list[str], jobs: int, poll: float = 2.0) -> list[dic
         errors.seek(0)
         if started.returncode != 0:
             raise ReprolabError(f"dvc queue start failed: {errors.read().strip()}")
-    finished: dict[str, str] = {}
-    while len(finished) < len(names):
-        time.sleep(poll)
-        status = _queue_status()
-        for name in names:
-            if name not in finished and status.get(name) in ("Success", "Failed"):
-                finished[name] = status[name]
-                print(f"[{len(finished)}/{len(names)}] {name}: {status[name]}", flush=True)
-    _dvc("queue", "stop")  # idle workers would otherwise linger
+    try:
+        finished = wait_for(names, timeout, poll)
+    finally:
+        _dvc("queue", "stop")  # idle workers would otherwise linger
     results = []
     for name in names:
         ok = finished[name] == "Success"
@@ -194,6 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", default="default", help="grid name in conf/sweeps.yaml")
     parser.add_argument("--mode", choices=("workspace", "queue"), default="workspace")
     parser.add_argument("--jobs", "-j", type=int, default=1, help="queue workers (queue mode)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=6 * 3600,
+        help="queue mode: seconds to wait for the whole sweep before giving up (default 6 h)",
+    )
     args = parser.parse_args(argv)
     _stop_on_sigterm()
     with user_errors("sweep"):
@@ -205,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode == "workspace":
             results = run_in_workspace(combos)
         else:
-            results = run_in_queue(overrides, args.jobs)
+            results = run_in_queue(overrides, args.jobs, args.timeout)
     failed = [r for r in results if not r["ok"]]
     for result in failed:
         print(f"failed: {' '.join(result['overrides'])}: {result['error']}", file=sys.stderr)

@@ -137,3 +137,21 @@ def test_params_yaml_is_the_composition_of_conf(root):
     assert committed == composed_text(root), (
         "params.yaml differs from the composition of conf/: run `make params` and commit it"
     )
+
+
+def test_recompose_names_the_values_it_replaces_and_keeps_the_old_file(tmp_path, root):
+    import shutil
+
+    from reprolab.compose import recompose
+
+    shutil.copytree(root / "conf", tmp_path / "conf")
+    (tmp_path / ".dvc").mkdir()
+    assert recompose(tmp_path) == [f"wrote {tmp_path / 'params.yaml'}"]  # no file before
+    params = tmp_path / "params.yaml"
+    edited = params.read_text().replace("  C: 1.0", "  C: 0.5")
+    params.write_text(edited)
+    said = recompose(tmp_path)
+    assert "  model.C: 0.5 in params.yaml, 1.0 from conf/" in said
+    assert (tmp_path / ".dvc/tmp/params.yaml.bak").read_text() == edited
+    assert "C: 1.0" in params.read_text()
+    assert recompose(tmp_path) == []

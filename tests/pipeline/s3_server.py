@@ -71,3 +71,8 @@ def create_bucket(endpoint: str, bucket: str) -> None:
 def list_keys(endpoint: str, bucket: str) -> list[str]:
     pages = _client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=bucket)
     return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+
+
+def overwrite_key(endpoint: str, bucket: str, key: str, data: bytes) -> None:
+    """Replace an object's bytes, as a tampered or bit-flipped store would serve them."""
+    _client(endpoint).put_object(Bucket=bucket, Key=key, Body=data)

@@ -100,3 +100,44 @@ def test_exps_shows_experiments_of_recent_commits_and_says_what_it_hides(repo):
     assert "not shown: `make exps ALL=1` shows them" in latest.stderr
     every = run(repo, sys.executable, "-m", "reprolab.exps", "--all")
     assert "| with-tol |" in every.stdout and "not shown" not in every.stderr
+
+
+def test_queued_sweep_ends_naming_lost_runs_when_its_worker_dies(repo):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    import psutil
+
+    from .helpers import BIN
+
+    with (repo / "conf/sweeps.yaml").open("a") as grids:
+        grids.write("\nworker_dies:\n  - model.C=0.3,0.4\n")
+    run(repo, "git", "commit", "-qam", "a grid whose worker dies")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": "src"}
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "reprolab.sweep", "--grid", "worker_dies", "--mode", "queue"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    workers = []
+    while not workers and time.monotonic() < deadline:
+        time.sleep(0.5)
+        workers = [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if "queue-worker" in (p.info["cmdline"] or [])
+        ]
+    assert workers, "no queue worker started"
+    for worker in workers:
+        for process in [*worker.children(recursive=True), worker]:
+            process.send_signal(signal.SIGKILL)
+    out, err = sweep.communicate(timeout=180)  # would hang forever before
+    assert sweep.returncode == 1, out + err
+    assert "no queue worker has been running" in err
+    assert "run(s) did not finish" in err and "Traceback" not in err

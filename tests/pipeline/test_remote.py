@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from .helpers import BIN, exp_run, run
-from .s3_server import CREDENTIALS, create_bucket, list_keys, moto_server
+from .s3_server import CREDENTIALS, create_bucket, list_keys, moto_server, overwrite_key
 
 pytestmark = pytest.mark.pipeline
 BUCKET = "dvc-store"
@@ -34,6 +34,7 @@ def origin(repo, s3, tmp_path_factory):
     results pushed, and a bare git repository as the team's git remote."""
     endpoint, _ = s3
     run(repo, "dvc", "remote", "add", "s3", f"s3://{BUCKET}/reprolab")
+    run(repo, "dvc", "remote", "modify", "s3", "verify", "true")  # committed, as in README
     run(repo, "dvc", "remote", "modify", "--local", "s3", "endpointurl", endpoint)
     run(repo, "dvc", "remote", "modify", "--local", "s3", "access_key_id", "testing")
     run(repo, "dvc", "remote", "modify", "--local", "s3", "secret_access_key", "testing")
@@ -83,6 +84,28 @@ def test_push_then_pull_into_a_fresh_clone(repo, origin, s3, tmp_path):
     run(clone, "dvc", "pull", "-r", "s3")
     assert "up to date" in run(clone, "dvc", "status").stdout
     outs_match_lock(clone)
+
+
+def test_a_tampered_remote_object_is_refused_on_pull(repo, origin, s3, tmp_path):
+    run(repo, "dvc", "push", "-r", "s3")
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    model_md5 = next(
+        out["md5"]
+        for stage in lock["stages"].values()
+        for out in stage.get("outs", [])
+        if out["path"] == "models/model.skops"
+    )
+    key = next(k for k in list_keys(s3[0], BUCKET) if k.endswith(model_md5[2:]))
+    overwrite_key(s3[0], BUCKET, key, b"not the model")
+    try:
+        clone = teammate(origin, tmp_path, s3)
+        pulled = run(clone, "dvc", "pull", "-r", "s3", check=False)
+        assert pulled.returncode != 0
+        assert not (clone / "models/model.skops").exists()
+        assert "up to date" not in run(clone, "dvc", "status", check=False).stdout
+    finally:  # restore the object for later tests
+        cached = repo / ".dvc/cache/files/md5" / model_md5[:2] / model_md5[2:]
+        overwrite_key(s3[0], BUCKET, key, cached.read_bytes())
 
 
 def test_ci_style_repro_reuses_remote_outputs(origin, s3, tmp_path):

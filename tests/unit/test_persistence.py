@@ -60,3 +60,79 @@ def test_missing_and_corrupt_files_are_clear_errors(tmp_path):
     (tmp_path / "junk.skops").write_bytes(b"not a zip")
     with pytest.raises(ReprolabError, match=r"junk\.skops: not a skops model file"):
         load_model(tmp_path / "junk.skops")
+
+
+def _tampered(tmp_path, model, tamper):
+    from reprolab.persistence import save_model
+
+    tamper(model)
+    path = tmp_path / "tampered.skops"
+    save_model(path, model)
+    return path
+
+
+def test_tree_indices_out_of_range_are_refused_before_use(tmp_path):
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+
+    from reprolab.core.errors import ReprolabError
+    from reprolab.persistence import load_model
+
+    x, y = np.random.default_rng(0).random((80, 3)), np.arange(80) % 2
+    forest = RandomForestClassifier(n_estimators=2, random_state=0).fit(x, y)
+
+    def far_child(model):
+        model.estimators_[0].tree_.children_left[1] = 2_000_000_000
+
+    def far_feature(model):
+        tree = model.estimators_[1].tree_
+        tree.feature[0] = 1_000_000
+
+    for tamper in (far_child, far_feature):
+        fitted = RandomForestClassifier(n_estimators=2, random_state=0).fit(x, y)
+        with pytest.raises(ReprolabError, match="out of range"):
+            load_model(_tampered(tmp_path, fitted, tamper))
+    boosting = HistGradientBoostingClassifier(max_iter=2).fit(x, y)
+
+    def far_boosting_feature(model):
+        model._predictors[0][0].nodes["feature_idx"][0] = 1_000_000
+
+    with pytest.raises(ReprolabError, match="boosting tree's child, feature"):
+        load_model(_tampered(tmp_path, boosting, far_boosting_feature))
+    load_model(_tampered(tmp_path, forest, lambda m: None))  # an untouched model loads
+
+
+def test_a_compression_bomb_is_refused_unread(tmp_path):
+    import io
+    import zipfile
+
+    from reprolab.core.errors import ReprolabError
+    from reprolab.persistence import load_model
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("schema.json", '{"__class__": "dict", "__module__": "builtins"}')
+        archive.writestr("1.npy", b"\0" * (200 << 20))
+    (tmp_path / "bomb.skops").write_bytes(buffer.getvalue())
+    with pytest.raises(ReprolabError, match="not a compression bomb"):
+        load_model(tmp_path / "bomb.skops")
+
+
+def test_a_file_skops_cannot_load_is_one_line(tmp_path):
+    import io
+    import zipfile
+
+    from reprolab.core.errors import ReprolabError
+    from reprolab.persistence import load_model
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("schema.json", '{"__class__": "dict", "__module__": "builtins"}')
+    (tmp_path / "odd.skops").write_bytes(buffer.getvalue())
+    with pytest.raises(ReprolabError, match="skops cannot load it"):
+        load_model(tmp_path / "odd.skops")
+    nested = "[" * 100_000 + "]" * 100_000
+    with zipfile.ZipFile(tmp_path / "deep.skops", "w") as archive:
+        archive.writestr("schema.json", nested)
+    with pytest.raises(ReprolabError):
+        load_model(tmp_path / "deep.skops")

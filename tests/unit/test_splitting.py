@@ -41,3 +41,35 @@ def test_time_split_that_empties_a_side_names_the_key(penguins, data_cfg):
 def test_unknown_method_names_the_key(penguins, data_cfg):
     with pytest.raises(ReprolabError, match=r"split\.method: unknown method 'kfold'"):
         split_dataset(penguins, data_cfg, {"method": "kfold"}, 1)
+
+
+def test_duplicated_rows_on_both_sides_of_the_split_are_counted_and_refused():
+    import pandas as pd
+
+    from reprolab.splitting import (
+        count_test_rows_in_train,
+        require_small_overlap,
+        split_stratified,
+    )
+
+    # 10 distinct rows, each repeated 10 times, with random-looking labels.
+    frame = pd.DataFrame({"x": [i % 10 for i in range(100)], "y": [i % 10 % 2 for i in range(100)]})
+    train, test = split_stratified(frame, "y", 0.25, seed=0)
+    seen = count_test_rows_in_train(train, test, ["x", "y"])
+    assert seen == len(test)
+    with pytest.raises(ReprolabError, match=r"split: 25 of 25 test rows \(100.0%\) are also"):
+        require_small_overlap(seen, len(test), 0.05)
+    require_small_overlap(seen, len(test), 1.0)  # allowed when the user says so
+    with pytest.raises(ReprolabError, match=r"split.max_test_overlap: found 'lots'"):
+        require_small_overlap(seen, len(test), "lots")
+
+
+def test_a_test_size_that_is_not_a_number_is_one_line():
+    import pandas as pd
+
+    from reprolab.splitting import split_dataset
+
+    frame = pd.DataFrame({"x": range(20), "y": [0, 1] * 10})
+    schema = {"target": "y", "task": "classification"}
+    with pytest.raises(ReprolabError, match=r"split.test_size: found 'abc'; expected a number"):
+        split_dataset(frame, schema, {"method": "stratified", "test_size": "abc"}, 0)

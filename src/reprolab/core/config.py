@@ -77,3 +77,24 @@ def get(params: dict[str, Any], key: str, default: Any = _MISSING) -> Any:
             )
         node = node[part]
     return node
+
+
+def number(value: Any, key: str, low: float | None = None, high: float | None = None) -> float:
+    """A config value that must be a number (within [low, high]), or one line naming the
+    key, what was found and what was expected."""
+    bounds = f" in [{low}, {high}]" if low is not None and high is not None else ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ReprolabError(f"{key}: found {value!r}; expected a number{bounds}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ReprolabError(f"{key}: found {value!r}; expected a number{bounds}")
+    return float(value)
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}} -> {"a.b": 1}; lists stay values."""
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out

@@ -14,12 +14,21 @@ def package() -> str:
         render_markdown,
         stage_code_files,
     )
-    from reprolab.core.config import Paths, load_params
+    from reprolab.compose import composed_text, differences
+    from reprolab.core.config import PARAMS_FILE, Paths, load_params
     from reprolab.core.files import log, read_yaml, write_bytes, write_json
     from reprolab.core.lockfile import file_md5
     from reprolab.persistence import load_model
 
     params = load_params()
+    # `dvc repro` runs whatever params.yaml says; say when that is not what conf/ gives.
+    composed = composed_text(Path())
+    if PARAMS_FILE.read_text(encoding="utf-8") != composed:
+        log.info(
+            "params.yaml is not the composition of conf/ (an -S override or a hand edit; "
+            "`make params` and `dvc exp run` recompose it): %s",
+            "; ".join(differences(PARAMS_FILE.read_text(encoding="utf-8"), composed)),
+        )
     model = load_model(Paths.model)
     versions = {
         "data": file_md5(Paths.raw),

@@ -6,7 +6,7 @@ from reprolab.core.shell import run_stage
 def split() -> str:
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.files import log, read_parquet, read_yaml, write_parquet
-    from reprolab.splitting import split_dataset
+    from reprolab.splitting import count_test_rows_in_train, require_small_overlap, split_dataset
 
     params = load_params()
     schema = read_yaml(Paths.schema)
@@ -17,9 +17,15 @@ def split() -> str:
         log.info("dropped %d rows with no target %r", int((~labelled).sum()), schema["target"])
         frame = frame[labelled].reset_index(drop=True)
     train, test = split_dataset(frame, schema, get(params, "split"), get(params, "seed"))
+    columns = [*schema["numeric"], *schema["categorical"], schema["target"]]
+    seen = count_test_rows_in_train(train, test, columns)
+    require_small_overlap(seen, len(test), get(params, "split.max_test_overlap", 0.05))
     write_parquet(Paths.train, train)
     write_parquet(Paths.test, test)
-    return f"{len(train)} train rows, {len(test)} test rows ({get(params, 'split.method')})"
+    return (
+        f"{len(train)} train rows, {len(test)} test rows ({get(params, 'split.method')}); "
+        f"{seen} test rows equal a training row"
+    )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,12 @@ def validate() -> str:
     from reprolab.core.errors import ReprolabError
     from reprolab.core.files import log, read_parquet, read_yaml, write_json, write_yaml
     from reprolab.inference import effective_schema, require_schema_keys
-    from reprolab.schema import drop_missing_target, require_valid, validate_frame
+    from reprolab.schema import (
+        drop_missing_target,
+        duplicate_rows,
+        require_valid,
+        validate_frame,
+    )
 
     data = get(load_params(), "data")
     policy = data.get("missing_target", "fail")
@@ -39,7 +44,13 @@ def validate() -> str:
         len(schema["numeric"]),
         len(schema["categorical"]),
     )
-    report = {**validate_frame(frame, schema), "dropped_missing_target": dropped}
+    report = {
+        **validate_frame(frame, schema),
+        "dropped_missing_target": dropped,
+        "duplicate_rows": duplicate_rows(frame, schema),
+    }
+    if report["duplicate_rows"]:
+        log.info("%d rows repeat an earlier row (features and target)", report["duplicate_rows"])
     # Both are written either way: after a failure they are what the user reads.
     write_yaml(Paths.schema, schema)
     write_json(Paths.validation_report, report)
