@@ -106,6 +106,35 @@ def role_of(series: pd.Series) -> str:
     )
 
 
+def time_kind(frame: pd.DataFrame, column: str | None) -> str | None:
+    """How the time column orders rows: `number` (a year, a day index) or `date`."""
+    if not column or column not in frame.columns:
+        return None
+    series = frame[column]
+    if ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series):
+        return "number"
+    if _looks_like_datetime(series):
+        return "date"
+    examples = [repr(v) for v in series.dropna().astype(str).head(3)]
+    raise ReprolabError(
+        f"data.time_column: column {column!r} holds neither numbers nor dates (e.g. "
+        f"{', '.join(examples)}); expected numbers or dates such as 2015-01-31"
+    )
+
+
+def date_usage(frame: pd.DataFrame, schema: dict[str, Any]) -> dict[str, str]:
+    """How each date column of the table is used: the record a reader of the schema needs."""
+    usage = {}
+    for column in frame.columns:
+        if column == schema.get("time_column"):
+            usage[str(column)] = "time column: orders rows for split.method=time; not a feature"
+        elif column in (schema.get("excluded") or {}) and schema["excluded"][column].startswith(
+            "datetime"
+        ):
+            usage[str(column)] = "excluded: not a model feature"
+    return usage
+
+
 def effective_schema(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any]:
     """The data config with every `null` role filled in from `frame`."""
     target = data["target"]
@@ -147,7 +176,7 @@ def effective_schema(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any
         contract["classes"] = _observed(frame[target])
     if task == "regression":
         contract.pop("classes", None)
-    return {
+    schema = {
         "name": data.get("name"),
         "task": task,
         "target": target,
@@ -155,9 +184,12 @@ def effective_schema(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any
         "categorical": categorical,
         "id_column": data.get("id_column"),
         "time_column": data.get("time_column"),
+        "time_kind": time_kind(frame, data.get("time_column")),
         "excluded": excluded,
         "schema": contract,
     }
+    dates = date_usage(frame, schema)
+    return {**schema, "dates": dates} if dates else schema
 
 
 SCHEMA_KEYS = (

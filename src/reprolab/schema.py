@@ -49,7 +49,17 @@ def build_schema(data: dict[str, Any]) -> pa.DataFrameSchema:
         target_checks = [pa.Check.isin(contract["classes"])] if contract.get("classes") else []
         columns[target] = pa.Column(nullable=False, checks=target_checks)
     numeric = list(data.get("numeric") or [])
-    if data.get("time_column"):
+    if data.get("time_column") and data.get("time_kind") == "date":
+        columns[data["time_column"]] = pa.Column(
+            nullable=False,
+            checks=[
+                pa.Check(
+                    lambda s: pd.to_datetime(s, errors="coerce", format="mixed").notna() | s.isna(),
+                    name="is_date",
+                )
+            ],
+        )
+    elif data.get("time_column"):
         numeric.append(data["time_column"])
         required.add(data["time_column"])
     for column in numeric:

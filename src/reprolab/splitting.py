@@ -52,10 +52,26 @@ def split_by_time(
     """Rows at or after `test_from` form the test set; the rest train the model."""
     if time_column not in frame.columns:
         raise ReprolabError(f"data.time_column: column '{time_column}' not found in the data")
-    is_test = frame[time_column] >= test_from
+    values = frame[time_column]
+    if not pd.api.types.is_numeric_dtype(values):
+        # Dates (text or datetime): compared as instants, not as strings.
+        values = pd.to_datetime(values, format="mixed")
+        try:
+            test_from = pd.Timestamp(str(test_from))
+        except ValueError:
+            raise ReprolabError(
+                f"split.test_from: found {test_from!r}; column '{time_column}' holds dates, "
+                "so expected a date such as 2015-01-01"
+            ) from None
+    elif isinstance(test_from, bool) or not isinstance(test_from, int | float):
+        raise ReprolabError(
+            f"split.test_from: found {test_from!r}; column '{time_column}' holds numbers, so "
+            "expected a number"
+        )
+    is_test = (values >= test_from).to_numpy()
     train, test = frame[~is_test], frame[is_test]
     if train.empty or test.empty:
-        low, high = frame[time_column].min(), frame[time_column].max()
+        low, high = values.min(), values.max()
         raise ReprolabError(
             f"split.test_from: {test_from!r} leaves an empty "
             f"{'train' if train.empty else 'test'} set; expected a value inside the range of "

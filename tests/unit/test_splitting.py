@@ -73,3 +73,44 @@ def test_a_test_size_that_is_not_a_number_is_one_line():
     schema = {"target": "y", "task": "classification"}
     with pytest.raises(ReprolabError, match=r"split.test_size: found 'abc'; expected a number"):
         split_dataset(frame, schema, {"method": "stratified", "test_size": "abc"}, 0)
+
+
+@pytest.mark.parametrize("test_from", ["2024-03-01", __import__("datetime").date(2024, 3, 1)])
+def test_time_split_on_a_date_column(test_from):
+    import pandas as pd
+
+    from reprolab.splitting import split_by_time
+
+    days = pd.date_range("2024-01-01", periods=120, freq="D").strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"listed_on": days, "y": [0, 1] * 60})
+    train, test = split_by_time(frame, "listed_on", test_from)
+    assert train["listed_on"].max() == "2024-02-29" and test["listed_on"].min() == "2024-03-01"
+    with pytest.raises(ReprolabError, match="expected a date such as 2015-01-01"):
+        split_by_time(frame, "listed_on", "next spring")
+    with pytest.raises(ReprolabError, match="holds numbers, so expected a number"):
+        split_by_time(frame.assign(year=2020), "year", "2015-01-01")
+
+
+def test_a_date_time_column_validates_and_is_recorded_in_the_schema():
+    import pandas as pd
+
+    from reprolab.inference import effective_schema
+    from reprolab.schema import validate_frame
+
+    frame = pd.DataFrame(
+        {
+            "listed_on": pd.date_range("2024-01-01", periods=40, freq="D").strftime("%Y-%m-%d"),
+            "x": range(40),
+            "y": [0, 1] * 20,
+        }
+    )
+    data = {"target": "y", "time_column": "listed_on", "numeric": None, "categorical": None}
+    schema = effective_schema(frame, data)
+    assert schema["time_kind"] == "date"
+    assert schema["dates"] == {
+        "listed_on": "time column: orders rows for split.method=time; not a feature"
+    }
+    assert validate_frame(frame, schema)["passed"]
+    broken = frame.assign(listed_on=["soon", *frame["listed_on"][1:]])
+    failures = validate_frame(broken, schema)["failures"]
+    assert [(f["column"], f["check"]) for f in failures] == [("listed_on", "is_date")]
