@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro reset test lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale clean
+.PHONY: help install install-dev params repro reset test test-fast lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,9 @@ repro: install params ## Set up and run the pipeline (`dvc repro`) on the defaul
 test: install-dev ## Set up and run every test, then every pre-commit hook
 	$(BIN)/python -m pytest
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
+
+test-fast: install-dev ## The inner loop: unit and config tests only (well under a minute)
+	$(BIN)/python -m pytest tests/unit tests/config -q
 
 lint: install-dev ## Run the pre-commit hooks only
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure

@@ -57,6 +57,21 @@ def direction_of(metric: str) -> str | None:
     return _DIRECTIONS.get(metric.rsplit(".", 1)[-1])
 
 
+def require_finite(metrics: dict[str, Any], test_rows: int) -> None:
+    """A metric that is undefined on this test split (R² of one row, AUC of one class)
+    would be written as NaN: refuse, naming it, before any file is replaced."""
+    undefined = [
+        name
+        for name, value in metrics.items()
+        if isinstance(value, float) and not np.isfinite(value)
+    ]
+    if undefined:
+        raise ReprolabError(
+            f"test split: metric(s) {undefined} undefined on its {test_rows} rows; expected a "
+            "larger test split (split.test_size, split.test_from, or more data)"
+        )
+
+
 def _round(value: float) -> float:
     return round(float(value), DIGITS)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -32,6 +33,52 @@ NATIVE_CATEGORICAL = (
 # Histogram gradient boosting bins a categorical feature into at most 255 categories;
 # rarer ones beyond that share one code.
 MAX_NATIVE_CATEGORIES = 255
+
+
+# Calendar parts a date feature may be expanded into (`features.date_parts`), and the
+# pandas `.dt` attribute of each.
+DATE_PARTS = {
+    "year": "year",
+    "quarter": "quarter",
+    "month": "month",
+    "day": "day",
+    "dayofweek": "day_of_week",
+    "dayofyear": "day_of_year",
+    "hour": "hour",
+}
+
+
+class CalendarParts(TransformerMixin, BaseEstimator):
+    """Date columns (dates, datetimes or date strings) to numeric calendar parts: one
+    column per (date column, part), named `<column>_<part>`; a missing or unreadable
+    date gives NaN (imputed next). Part of the shipped model, so the service and batch
+    prediction take raw dates."""
+
+    def __init__(self, parts: tuple[str, ...] | list[str] = ("year", "month", "dayofweek")):
+        self.parts = parts
+
+    def fit(self, frame: pd.DataFrame, y: Any = None) -> CalendarParts:
+        unknown = [p for p in self.parts if p not in DATE_PARTS]
+        if unknown or not self.parts:
+            raise ReprolabError(
+                f"features.date_parts: found {list(self.parts)!r}; expected some of {list(DATE_PARTS)}"
+            )
+        self.columns_ = [str(c) for c in frame.columns]
+        self.n_features_in_ = len(self.columns_)
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        out = []
+        for column in self.columns_:
+            dates = pd.to_datetime(frame[column], errors="coerce", format="mixed")
+            out += [
+                getattr(dates.dt, DATE_PARTS[part]).astype("float64").to_numpy()
+                for part in self.parts
+            ]
+        return np.column_stack(out) if out else np.empty((len(frame), 0))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.asarray([f"{c}_{p}" for c in self.columns_ for p in self.parts], dtype=object)
 
 
 def _choice(value: str, allowed: tuple[str, ...], key: str) -> str:
@@ -121,10 +168,12 @@ def build_preprocessor(
     encoding: str = "onehot",
     cardinality: int = 0,
     sparse: bool = False,
+    dates: list[str] | None = None,
 ) -> ColumnTransformer:
     """An unfitted ColumnTransformer for the given feature columns; `cardinality` is
     the largest number of categories of a categorical feature in the training data,
-    `sparse` whether one-hot output stays a sparse matrix (keep_sparse)."""
+    `sparse` whether one-hot output stays a sparse matrix (keep_sparse), `dates` the
+    date columns expanded into `features.date_parts`."""
     num_cfg, cat_cfg = features["numeric"], features["categorical"]
     dtype = feature_dtype(features)
     num_steps: list[tuple[str, Any]] = [
@@ -144,6 +193,10 @@ def build_preprocessor(
     if categorical:
         cat_steps = _categorical_steps(cat_cfg, encoding, dtype, cardinality, sparse)
         transformers.append(("cat", Pipeline(cat_steps), list(categorical)))
+    if dates:
+        parts = tuple(features.get("date_parts") or ("year", "month", "dayofweek"))
+        date_steps = [("parts", CalendarParts(parts)), ("impute", SimpleImputer(strategy="median"))]
+        transformers.append(("date", Pipeline(date_steps), list(dates)))
     if not transformers:
         raise ReprolabError("data.numeric, data.categorical: both empty; expected feature columns")
     if sparse:
@@ -163,7 +216,12 @@ def native_categorical_mask(preprocessor: ColumnTransformer) -> list[bool] | Non
 
 
 def feature_columns(data: dict[str, Any]) -> list[str]:
-    return [*(data.get("numeric") or []), *(data.get("categorical") or [])]
+    """The input columns the model reads: numeric, categorical, then date features."""
+    return [
+        *(data.get("numeric") or []),
+        *(data.get("categorical") or []),
+        *(data.get("date_features") or []),
+    ]
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> None:

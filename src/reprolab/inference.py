@@ -65,7 +65,10 @@ def exclusion_reason(series: pd.Series, target: pd.Series) -> str | None:
     if series.equals(target):
         return "leakage: identical to the target"
     if _looks_like_datetime(series):
-        return "datetime: not a model feature (name it data.time_column to split by it)"
+        return (
+            "datetime: not a model feature as it is (list it in data.date_features to use its "
+            "calendar parts, or name it data.time_column to split by it)"
+        )
     mostly_distinct = values.nunique() > HIGH_CARDINALITY * len(series)
     is_text = not ptypes.is_numeric_dtype(values)
     if is_text and mostly_distinct and values.astype(str).str.len().mean() > FREE_TEXT_LENGTH:
@@ -128,11 +131,32 @@ def date_usage(frame: pd.DataFrame, schema: dict[str, Any]) -> dict[str, str]:
     for column in frame.columns:
         if column == schema.get("time_column"):
             usage[str(column)] = "time column: orders rows for split.method=time; not a feature"
+        elif column in (schema.get("date_features") or []):
+            usage[str(column)] = "feature: calendar parts (features.date_parts)"
         elif column in (schema.get("excluded") or {}) and schema["excluded"][column].startswith(
             "datetime"
         ):
             usage[str(column)] = "excluded: not a model feature"
     return usage
+
+
+def _date_features(frame: pd.DataFrame, data: dict[str, Any]) -> list[str]:
+    """`data.date_features`, checked: columns of the table that hold dates."""
+    columns = data.get("date_features") or []
+    if not isinstance(columns, list):
+        raise ReprolabError(f"data.date_features: found {columns!r}; expected a list of columns")
+    for column in columns:
+        if column not in frame.columns:
+            raise ReprolabError(
+                f"data.date_features: column {column!r} not found; expected one of "
+                f"{list(frame.columns)}"
+            )
+        if not _looks_like_datetime(frame[column]):
+            raise ReprolabError(
+                f"data.date_features: column {column!r} does not hold dates (e.g. "
+                f"{frame[column].dropna().astype(str).head(2).tolist()}); expected dates"
+            )
+    return [str(c) for c in columns]
 
 
 def effective_schema(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any]:
@@ -156,7 +180,9 @@ def effective_schema(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any
         raise ReprolabError(
             f"column {target!r} (data.target): not numeric; data.task=regression expects numbers"
         )
+    date_features = _date_features(frame, data)
     reserved = {target, data.get("id_column"), data.get("time_column"), *(data.get("drop") or [])}
+    reserved |= set(date_features)
     declared = data.get("numeric") is not None or data.get("categorical") is not None
     numeric, categorical = list(data.get("numeric") or []), list(data.get("categorical") or [])
     excluded: dict[str, str] = {}
@@ -185,6 +211,7 @@ def effective_schema(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any
         "id_column": data.get("id_column"),
         "time_column": data.get("time_column"),
         "time_kind": time_kind(frame, data.get("time_column")),
+        "date_features": date_features,
         "excluded": excluded,
         "schema": contract,
     }

@@ -37,6 +37,8 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.preprocessing._function_transformer.FunctionTransformer",
     "sklearn.utils.validation.check_array",
     "numpy.dtype",
+    # Date features: our own transformer, part of the shipped model.
+    "reprolab.features.CalendarParts",
     "numpy.float32",
     "numpy.float64",
     "numpy.int64",

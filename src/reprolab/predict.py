@@ -29,16 +29,33 @@ from reprolab.persistence import load_model
 from reprolab.serving import model_rows, predictions, require_model_fits_schema
 
 
-def read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+def read_chunks(path: Path, rows: int, encoding: str = "utf-8") -> Iterator[pd.DataFrame]:
+    """The input in chunks of `rows`: parquet by row groups, CSV (plain, or compressed as
+    its extension says: .gz, .zip, .bz2, .xz, .zst) in `encoding`. An unreadable file is
+    one line naming it, whenever in the read the problem shows."""
     if not path.exists():
         raise ReprolabError(f"--input: file '{path}' not found; expected a CSV or parquet file")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
+    if not path.is_file():
+        raise ReprolabError(
+            f"--input: '{path}' is not a regular file; expected a CSV or parquet file"
+        )
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
 
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
-            yield batch.to_pandas()
-    else:
-        yield from pd.read_csv(path, chunksize=rows)
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+                yield batch.to_pandas()
+        else:
+            yield from pd.read_csv(path, chunksize=rows, encoding=encoding)
+    except UnicodeDecodeError as error:
+        raise ReprolabError(
+            f"--input: {path}: bytes at position {error.start} are not valid {encoding}; "
+            "expected text in --encoding (e.g. --encoding latin-1)"
+        ) from None
+    except (OSError, ValueError, EOFError, pd.errors.ParserError) as error:
+        # pyarrow's errors derive from these; so do gzip's and pandas' parser errors.
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        raise ReprolabError(f"--input: {path}: cannot read it ({reason})") from None
 
 
 def count_rows(path: Path) -> int | None:
@@ -67,6 +84,7 @@ def predict_file(
     target: Path,
     chunk_rows: int,
     allow_unlisted: bool = False,
+    encoding: str = "utf-8",
 ) -> int:
     from tqdm import tqdm
 
@@ -78,7 +96,7 @@ def predict_file(
         atomic_path(target) as tmp,
         tqdm(total=count_rows(source), unit="rows", file=sys.stderr, disable=None) as progress,
     ):
-        for number, chunk in enumerate(read_chunks(source, chunk_rows)):
+        for number, chunk in enumerate(read_chunks(source, chunk_rows, encoding)):
             scored = score_chunk(model, schema, chunk, f"{source} (chunk {number + 1})")
             if target.suffix.lower() in (".parquet", ".pq"):
                 import pyarrow as pa
@@ -114,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
+    parser.add_argument("--encoding", default="utf-8", help="text encoding of a CSV input")
     parser.add_argument(
         "--allow-unlisted-model",
         action="store_true",
@@ -129,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             args.output,
             args.chunk_rows,
             args.allow_unlisted_model,
+            args.encoding,
         )
     return 0
 

@@ -36,6 +36,13 @@ def _numeric_checks(column: str, ranges: dict[str, list[float]]) -> list[pa.Chec
     return checks
 
 
+def _is_date() -> pa.Check:
+    return pa.Check(
+        lambda s: pd.to_datetime(s, errors="coerce", format="mixed").notna() | s.isna(),
+        name="is_date",
+    )
+
+
 def build_schema(data: dict[str, Any]) -> pa.DataFrameSchema:
     """Build the schema that the `data` config section declares."""
     contract = data.get("schema") or {}
@@ -50,18 +57,12 @@ def build_schema(data: dict[str, Any]) -> pa.DataFrameSchema:
         columns[target] = pa.Column(nullable=False, checks=target_checks)
     numeric = list(data.get("numeric") or [])
     if data.get("time_column") and data.get("time_kind") == "date":
-        columns[data["time_column"]] = pa.Column(
-            nullable=False,
-            checks=[
-                pa.Check(
-                    lambda s: pd.to_datetime(s, errors="coerce", format="mixed").notna() | s.isna(),
-                    name="is_date",
-                )
-            ],
-        )
+        columns[data["time_column"]] = pa.Column(nullable=False, checks=[_is_date()])
     elif data.get("time_column"):
         numeric.append(data["time_column"])
         required.add(data["time_column"])
+    for column in data.get("date_features") or []:
+        columns[column] = pa.Column(nullable=column not in required, checks=[_is_date()])
     for column in numeric:
         columns[column] = pa.Column(
             nullable=column not in required, checks=_numeric_checks(column, ranges)
@@ -80,7 +81,11 @@ def build_schema(data: dict[str, Any]) -> pa.DataFrameSchema:
 def input_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """The training schema as it applies to rows to predict: the features only, any
     number of rows, and categories unseen in training allowed (the encoder ignores them)."""
-    features = {*(schema.get("numeric") or []), *(schema.get("categorical") or [])}
+    features = {
+        *(schema.get("numeric") or []),
+        *(schema.get("categorical") or []),
+        *(schema.get("date_features") or []),
+    }
     contract = dict(schema.get("schema") or {})
     contract.update(
         min_rows=1,
@@ -171,7 +176,12 @@ def drop_missing_target(frame: pd.DataFrame, target: str, policy: str) -> tuple[
 def duplicate_rows(frame: pd.DataFrame, schema: dict[str, Any]) -> int:
     """Rows equal to an earlier row on the features and target: after a split, such
     rows can sit in train and test at once."""
-    columns = [*schema["numeric"], *schema["categorical"], schema["target"]]
+    columns = [
+        *schema["numeric"],
+        *schema["categorical"],
+        *(schema.get("date_features") or []),
+        schema["target"],
+    ]
     present = [c for c in columns if c in frame.columns]
     return int(frame.duplicated(subset=present).sum()) if present else 0
 

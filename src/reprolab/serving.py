@@ -147,6 +147,8 @@ def record_model(schema: dict[str, Any]) -> type[BaseModel]:
             text = f"numeric feature {column}" + (
                 f" in [{low}, {high}]" if column in ranges else ""
             )
+        elif column in (schema.get("date_features") or []):
+            kind, text = StrictStr, "date, e.g. 2024-01-31 (calendar parts are its features)"
         else:
             seen = known.get(column)
             kind, text = StrictStr, f"category{f'; seen in training: {seen}' if seen else ''}"

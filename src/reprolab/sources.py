@@ -33,6 +33,10 @@ def _required_path(data: dict[str, Any]) -> Path:
     path = Path(value)
     if not path.exists():
         raise ReprolabError(f"data.path: file '{path}' not found; expected a CSV or parquet file")
+    if not path.is_file():  # a directory, or a FIFO that would block the read forever
+        raise ReprolabError(
+            f"data.path: '{path}' is not a regular file; expected a CSV or parquet file"
+        )
     if EXTERNAL_DIR.resolve() not in path.resolve().parents:
         raise ReprolabError(
             f"data.path: '{path}' is outside {EXTERNAL_DIR}/; expected the file there, versioned "

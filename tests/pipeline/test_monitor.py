@@ -66,3 +66,29 @@ def test_alert_fires_on_drift_and_clears_on_a_clean_batch(repo):
     assert cleared["verdict"] == "ok", cleared["drifted_features"]
     assert cleared["retrain_recommended"] is False
     assert cleared["performance"]["labelled_rows"] == 400
+
+
+def test_corrupt_batch_is_one_line_and_empty_batches_are_said(repo):
+    run(repo, "dvc", "repro")
+    junk = repo / "data/production/junk.parquet"
+    junk.write_bytes(b"PAR1 cut short")
+    try:
+        failed = run(repo, "dvc", "repro", check=False)
+        assert failed.returncode != 0
+        assert "monitor: error: data/production/junk.parquet: not a readable parquet file" in (
+            failed.stderr
+        )
+        assert "Traceback" not in failed.stderr
+    finally:
+        junk.unlink()
+    import pandas as pd
+
+    pd.DataFrame({"bill_length_mm": pd.Series([], dtype=float)}).to_parquet(
+        repo / "data/production/empty.parquet"
+    )
+    try:
+        empty = run(repo, "dvc", "repro", check=False)
+        assert "data/production: every batch is empty" in empty.stderr
+    finally:
+        (repo / "data/production/empty.parquet").unlink()
+    run(repo, "dvc", "repro")

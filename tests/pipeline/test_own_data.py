@@ -7,6 +7,7 @@ import json
 import shutil
 import sys
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -177,3 +178,43 @@ def test_rows_with_no_target_are_dropped_and_counted_or_refused(repo):
     )
     assert refused.returncode != 0
     assert "column 'price', check not_nullable: 8 failing" in refused.stderr
+
+
+def test_a_date_column_as_features_and_as_the_time_split(repo, tmp_path):
+    exp_run(
+        repo,
+        "houses-dates",
+        *HOUSE_DATA,
+        "model=ridge",
+        "data.date_features=[listed_on]",
+        "features.date_parts=[year,month,dayofweek]",
+    )
+    schema = yaml.safe_load((repo / "reports/schema.yaml").read_text())
+    assert schema["date_features"] == ["listed_on"]
+    assert schema["dates"] == {"listed_on": "feature: calendar parts (features.date_parts)"}
+    assert "listed_on" not in schema["excluded"]
+    # The shipped model takes the raw date: batch prediction on the table's own rows.
+    houses().drop(columns=["price"]).head(30).to_csv(tmp_path / "new.csv", index=False)
+    run(
+        repo,
+        sys.executable,
+        "-m",
+        "reprolab.predict",
+        "--input",
+        str(tmp_path / "new.csv"),
+        "--output",
+        str(tmp_path / "scored.csv"),
+    )
+    assert len(pd.read_csv(tmp_path / "scored.csv")) == 30
+    # The same column orders an out-of-time split by date.
+    exp_run(
+        repo,
+        "houses-by-date",
+        *HOUSE_DATA,
+        "model=ridge",
+        "split=time",
+        "data.time_column=listed_on",
+        "split.test_from=2024-07-01",
+    )
+    metrics = json.loads((repo / "metrics/evaluate.json").read_text())
+    assert metrics["test_rows"] == 58  # 2024-07-01 .. 2024-08-27 of the 240 daily rows

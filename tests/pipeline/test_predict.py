@@ -80,3 +80,37 @@ def test_bad_input_is_refused_and_no_output_is_left(trained, tmp_path, change, w
     assert words in result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # nothing half-written
+
+
+def test_encodings_compression_and_junk_inputs(trained, tmp_path):
+    from palmerpenguins import load_penguins
+
+    rows = load_penguins().drop(columns=["species"]).head(40)
+    rows.to_csv(tmp_path / "rows.csv.gz", index=False)  # compressed: read as its name says
+    predict(trained, tmp_path / "rows.csv.gz", tmp_path / "from_gz.csv")
+    assert len(pd.read_csv(tmp_path / "from_gz.csv")) == 40
+    rows.assign(island=rows["island"].str.replace("Dream", "Dréam")).to_csv(
+        tmp_path / "latin.csv", index=False, encoding="latin-1"
+    )
+    refused = predict(trained, tmp_path / "latin.csv", tmp_path / "x.csv", check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "not valid utf-8; expected text in --encoding (e.g. --encoding latin-1)" in (
+        refused.stderr
+    )
+    run(
+        trained,
+        sys.executable,
+        "-m",
+        "reprolab.predict",
+        "--input",
+        str(tmp_path / "latin.csv"),
+        "--output",
+        str(tmp_path / "latin_scored.csv"),
+        "--encoding",
+        "latin-1",
+    )
+    (tmp_path / "junk.parquet").write_bytes(b"PAR1 truncated")
+    junk = predict(trained, tmp_path / "junk.parquet", tmp_path / "y.csv", check=False)
+    assert junk.returncode == 1 and "cannot read it" in junk.stderr
+    assert "Traceback" not in junk.stderr
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()

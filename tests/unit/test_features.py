@@ -137,3 +137,45 @@ def test_sparse_one_hot_holds_the_same_values(penguins, data_cfg, params):
     values = sparse.fit(penguins[columns]).transform(penguins[columns])
     assert scipy.sparse.issparse(values)
     assert np.allclose(values.toarray(), dense.fit(penguins[columns]).transform(penguins[columns]))
+
+
+def test_date_features_become_calendar_parts_inside_the_shipped_model(tmp_path):
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from reprolab.features import build_preprocessor
+    from reprolab.models import build_inference_pipeline
+    from reprolab.persistence import load_model, save_model
+
+    days = pd.Series(pd.date_range("2024-01-01", periods=60, freq="D").strftime("%Y-%m-%d"))
+    frame = pd.DataFrame({"x": range(60), "listed_on": days, "y": [0, 1] * 30})
+    frame.loc[3, "listed_on"] = None
+    config = {
+        "numeric": {"imputer": "median", "scaler": "none"},
+        "categorical": {"imputer": "most_frequent", "encoding": "onehot"},
+        "date_parts": ["year", "month", "dayofweek"],
+    }
+    preprocessor = build_preprocessor(["x"], [], config, dates=["listed_on"])
+    features = preprocessor.fit_transform(frame[["x", "listed_on"]])
+    assert list(preprocessor.get_feature_names_out()) == [
+        "num__x",
+        "date__listed_on_year",
+        "date__listed_on_month",
+        "date__listed_on_dayofweek",
+    ]
+    assert features[0].tolist() == [0.0, 2024.0, 1.0, 0.0]  # 2024-01-01 was a Monday
+    model = build_inference_pipeline(preprocessor, LogisticRegression().fit(features, frame["y"]))
+    save_model(tmp_path / "model.skops", model)
+    loaded = load_model(tmp_path / "model.skops")  # trusted: reprolab.features.CalendarParts
+    rows = frame[["x", "listed_on"]].head(5)
+    assert (loaded.predict_proba(rows) == model.predict_proba(rows)).all()
+
+
+def test_unknown_date_parts_are_named():
+    import pandas as pd
+
+    from reprolab.core.errors import ReprolabError
+    from reprolab.features import CalendarParts
+
+    with pytest.raises(ReprolabError, match=r"features.date_parts: found \['weekday'\]"):
+        CalendarParts(["weekday"]).fit(pd.DataFrame({"d": ["2024-01-01"]}))

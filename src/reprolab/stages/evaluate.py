@@ -44,6 +44,7 @@ def evaluate() -> str:
             f"accuracy {metrics['accuracy']:.4f}, balanced accuracy "
             f"{metrics['balanced_accuracy']:.4f}, log loss {metrics['log_loss']:.4f}"
         )
+    evaluation.require_finite(metrics, len(test))
     write_json(Paths.metrics, metrics)
     for path, records in plots.items():
         write_json(path, records)

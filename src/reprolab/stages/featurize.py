@@ -33,6 +33,7 @@ def featurize() -> str:
         encoding,
         max(cardinalities, default=0),
         sparse,
+        schema.get("date_features"),
     )
     dtype = feature_dtype(config)
     if sparse:

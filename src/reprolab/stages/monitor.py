@@ -24,21 +24,29 @@ def _compare(batches, schema, cfg):
     """The summary for the production batches against the training data."""
     import pandas as pd
 
-    from reprolab.core.config import Paths
+    from reprolab.core.config import PRODUCTION_DIR, Paths
+    from reprolab.core.errors import ReprolabError
     from reprolab.core.files import log, read_parquet
     from reprolab.features import feature_columns, require_columns
     from reprolab.inference import normalize_booleans
     from reprolab.monitoring import monitor_summary, reference_sample
     from reprolab.persistence import load_model
-    from reprolab.sources import read_csv
+    from reprolab.sources import read_csv, read_parquet_table
 
     frames = []
     for path in batches:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else read_csv(path)
+        frame = read_parquet_table(path) if path.suffix == ".parquet" else read_csv(path)
+        if frame.empty:
+            log.info("skipped %s: no rows", path)
+            continue
         normalize_booleans(frame)
         require_columns(frame, feature_columns(schema), str(path))
         log.info("read %s (%d rows, %d columns)", path, len(frame), frame.shape[1])
         frames.append(frame)
+    if not frames:
+        raise ReprolabError(
+            f"{PRODUCTION_DIR}: every batch is empty; expected rows to compare with training"
+        )
     current = pd.concat(frames, ignore_index=True)
     reference = reference_sample(read_parquet(Paths.train), cfg["reference_rows"])
     model = load_model(Paths.model)

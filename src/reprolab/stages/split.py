@@ -17,7 +17,12 @@ def split() -> str:
         log.info("dropped %d rows with no target %r", int((~labelled).sum()), schema["target"])
         frame = frame[labelled].reset_index(drop=True)
     train, test = split_dataset(frame, schema, get(params, "split"), get(params, "seed"))
-    columns = [*schema["numeric"], *schema["categorical"], schema["target"]]
+    columns = [
+        *schema["numeric"],
+        *schema["categorical"],
+        *(schema.get("date_features") or []),
+        schema["target"],
+    ]
     seen = count_test_rows_in_train(train, test, columns)
     require_small_overlap(seen, len(test), get(params, "split.max_test_overlap", 0.05))
     write_parquet(Paths.train, train)
