@@ -60,9 +60,13 @@ def model_card(
     """The card as a JSON-ready mapping. `raw` summarises the raw table (parquet_summary)."""
     contract = schema.get("schema") or {}
     features = []
-    for role in ("numeric", "categorical"):
-        for column in schema[role]:
-            entry = {"name": column, "role": role, "dtype": raw["dtypes"][column]}
+    for role in ("numeric", "categorical", "date_features"):
+        for column in schema.get(role) or []:
+            entry = {
+                "name": column,
+                "role": role.removesuffix("_features"),
+                "dtype": raw["dtypes"][column],
+            }
             if role == "categorical":
                 entry["categories"] = (contract.get("categories") or {}).get(column)
             features.append(entry)

@@ -7,7 +7,7 @@ nothing says so. Here every text column is checked against the file's number for
 (declared in `data.source`, or sniffed from values only one format can read):
 
 - a column whose values all read as numbers becomes numeric;
-- a column that is mostly numbers plus a few short tokens (`?`, `-`, `n/a`) becomes
+- a column that is mostly numbers plus a few missing markers (`?`, `-`, `n/a`) becomes
   numeric with those tokens as missing values, and the log says so;
 - a column that is mostly numbers with other values is named in an error: a silent
   category would be a wrong result.
@@ -24,8 +24,16 @@ from reprolab.core.errors import ReprolabError
 
 # Share of a column's values that must read as numbers for it to count as numeric.
 MOSTLY = 0.9
-# Tokens that may stand for "missing" in a numeric column, when they are few and short.
-MAX_MARKERS, MAX_MARKER_LENGTH = 3, 4
+# Tokens that may stand for "missing" in a numeric column: punctuation only (`?`, `-`,
+# `--`, `.`) or one of these words; any other text in a numeric column is an error.
+MISSING_WORDS = {"na", "n/a", "n.a.", "nan", "null", "none", "missing", "unknown", "nd", "n.d."}
+MAX_MARKERS = 3
+
+
+def is_missing_marker(token: str) -> bool:
+    return not any(ch.isalnum() for ch in token) or token.strip().lower() in MISSING_WORDS
+
+
 _EXPONENT = r"(?:[eE][+-]?\d+)?"
 
 
@@ -99,7 +107,7 @@ def parse_numeric_columns(
             continue
         others = present[~reads].value_counts()
         if not others.empty:
-            if len(others) > MAX_MARKERS or others.index.str.len().max() > MAX_MARKER_LENGTH:
+            if len(others) > MAX_MARKERS or not all(map(is_missing_marker, others.index)):
                 examples = ", ".join(repr(v) for v in others.index[:3])
                 raise ReprolabError(
                     f"{source}: column '{column}' looks numeric ({reads.mean():.0%} of its values "

@@ -20,7 +20,7 @@ CLASSIFIERS = ["logistic_regression", "random_forest", "hist_gradient_boosting"]
 def baseline(repo):
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "baseline results")
+    run(repo, "git", "commit", "-qm", "baseline results", "--allow-empty")
 
 
 def promote_and_commit(repo, name: str) -> str:
