@@ -24,7 +24,7 @@ def split() -> str:
         schema["target"],
     ]
     seen = count_test_rows_in_train(train, test, columns)
-    require_small_overlap(seen, len(test), get(params, "split.max_test_overlap", 0.05))
+    require_small_overlap(seen, len(test), get(params, "split.max_test_overlap", 0.5))
     write_parquet(Paths.train, train)
     write_parquet(Paths.test, test)
     return (
