@@ -5,19 +5,30 @@ be compared: a PASS between them means nothing. `dvc.lock` records the md5 of ea
 revision's test split, so equal hashes mean the very same rows. When they differ but
 the task and target are the same, both models are scored here, with this checkout's
 evaluation code, on the champion's test rows that neither model was trained on.
+The base's model and test rows come from the DVC cache or remote (`dvc.api`), checked
+against the base's dvc.lock; the functions above the fetching ones are pure.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from reprolab.core.config import Paths
 from reprolab.core.errors import ReprolabError
-from reprolab.core.lockfile import locked_hashes
+from reprolab.core.files import read_yaml
+from reprolab.core.lockfile import LOCK_FILE, file_md5, locked_hashes, require_locked
+from reprolab.vcs import call, git
+
+# Fewer shared rows than this and a comparison on them would be noise.
+MIN_SHARED_ROWS = 20
 
 
 @dataclass(frozen=True)
@@ -100,3 +111,68 @@ def score(model: Any, schema: dict[str, Any], rows: pd.DataFrame, source: str) -
 
 def read_parquet_bytes(data: bytes) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+
+
+def _show(revision: str, path: Path) -> str | None:
+    result = call("git", "show", f"{revision}:{path.as_posix()}", check=False)
+    return result.stdout if result.returncode == 0 else None
+
+
+def base_data(base: str) -> EvaluationData:
+    git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    schema = yaml.safe_load(_show(base, Paths.schema) or "{}") or {}
+    metrics = json.loads(_show(base, Paths.metrics) or "{}")
+    return evaluation_data(_show(base, LOCK_FILE) or "", schema, metrics)
+
+
+def head_data() -> EvaluationData:
+    metrics = json.loads(Paths.metrics.read_text()) if Paths.metrics.exists() else {}
+    schema = read_yaml(Paths.schema) if Paths.schema.exists() else {}
+    lock = LOCK_FILE.read_text(encoding="utf-8") if LOCK_FILE.exists() else ""
+    return evaluation_data(lock, schema, metrics)
+
+
+def _base_file(base: str, path: Path, md5: str | None, tmp: Path) -> Path:
+    """`path` as of revision `base`, from the DVC cache or remote, checked against the
+    md5 that base's dvc.lock records."""
+    import dvc.api
+
+    try:
+        data = dvc.api.read(path.as_posix(), rev=base, mode="rb")
+    except Exception as error:  # DVC raises many types for a missing file or remote
+        raise ReprolabError(
+            f"{path} at {base}: not available ({type(error).__name__}); expected it in the "
+            "DVC cache or remote (`dvc fetch` it, or `make pull` on that commit)"
+        ) from None
+    target = tmp / path.name
+    target.write_bytes(data)
+    if file_md5(target) != md5:
+        raise ReprolabError(f"{path} at {base}: md5 differs from its dvc.lock; expected {md5}")
+    return target
+
+
+def score_on_shared_rows(base: str, base_data: EvaluationData) -> tuple[dict, dict, str]:
+    """Both models' metrics on base's test rows that the challenger did not train on."""
+    from reprolab.core.files import read_parquet
+    from reprolab.persistence import load_model
+
+    require_locked([Paths.model, Paths.train, Paths.schema])
+    with tempfile.TemporaryDirectory() as tmp:
+        base_test = read_parquet_bytes(
+            _base_file(base, Paths.test, base_data.test_md5, Path(tmp)).read_bytes()
+        )
+        base_model = load_model(_base_file(base, Paths.model, base_data.model_md5, Path(tmp)))
+    rows, left_out = shared_rows(base_test, read_parquet(Paths.train))
+    if len(rows) < MIN_SHARED_ROWS:
+        raise ReprolabError(
+            f"only {len(rows)} of {base}'s {len(base_test)} test rows are not in this "
+            f"branch's training data; expected at least {MIN_SHARED_ROWS} to compare on"
+        )
+    base_schema = yaml.safe_load(_show(base, Paths.schema) or "{}")
+    old = score(base_model, base_schema, rows, f"{base}'s model")
+    new = score(load_model(Paths.model), read_yaml(Paths.schema), rows, "this branch's model")
+    note = (
+        f"both models scored here on the {len(rows)} rows of {base}'s test set that this "
+        f"branch did not train on ({left_out} left out)"
+    )
+    return old, new, note
