@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from reprolab.core.config import number
 from reprolab.core.errors import ReprolabError
 
 
@@ -125,8 +126,17 @@ def gate(delta: MetricDelta, gate_cfg: dict[str, Any], base_rev: str) -> Verdict
     name, direction = delta.name, delta.direction
     if direction not in ("maximize", "minimize"):
         raise ReprolabError(f"evaluate.direction: found {direction!r}; expected maximize|minimize")
-    threshold = (gate_cfg.get("thresholds") or {}).get(name)
-    tolerance = float(gate_cfg["max_relative_regression"])
+    thresholds = gate_cfg.get("thresholds") or {}
+    if not isinstance(thresholds, dict):
+        raise ReprolabError(
+            f"gate.thresholds: found {thresholds!r}; expected a mapping of metric: value"
+        )
+    threshold = thresholds.get(name)
+    if threshold is not None:
+        threshold = number(threshold, f"gate.thresholds.{name}")
+    tolerance = number(
+        gate_cfg.get("max_relative_regression"), "gate.max_relative_regression", 0, 1e9
+    )
     new, base = delta.new, delta.base
     if new is None or math.isnan(new):
         return Verdict(False, f"FAIL {name}: no value in this revision's metrics")

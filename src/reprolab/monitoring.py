@@ -14,6 +14,32 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+# Each `monitor` key: (lowest, highest, whole number?).
+_SETTINGS = {
+    "reference_rows": (1, None, True),
+    "bins": (2, 1000, True),
+    "psi_threshold": (0, None, False),
+    "p_value": (0, 1, False),
+    "missing_rate_increase": (0, 1, False),
+    "unseen_category_rate": (0, 1, False),
+    "prediction_psi_threshold": (0, None, False),
+    "min_drifted_features": (1, None, True),
+}
+
+
+def monitor_settings(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The `monitor` section, every value checked: one line naming a wrong one."""
+    from reprolab.core.config import number
+
+    checked = dict(cfg)
+    for key, (low, high, whole) in _SETTINGS.items():
+        value = number(cfg.get(key), f"monitor.{key}", low, high)
+        if whole and not float(value).is_integer():
+            raise ReprolabError(f"monitor.{key}: found {cfg.get(key)!r}; expected a whole number")
+        checked[key] = int(value) if whole else value
+    return checked
+
+
 def reference_sample(train: pd.DataFrame, limit: int) -> pd.DataFrame:
     """At most `limit` training rows, evenly spaced: drift scores settle long before
     millions of rows, and predicting every training row would cost more than training."""

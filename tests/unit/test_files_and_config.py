@@ -1,4 +1,5 @@
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -47,3 +48,36 @@ def test_missing_key_is_named(params):
 def test_missing_params_file_says_how_to_make_it(tmp_path):
     with pytest.raises(ReprolabError, match=r"params.yaml: file not found.*make params"):
         load_params(tmp_path / "params.yaml")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("bins", "ten", "monitor.bins: found 'ten'; expected a number in [2, 1000]"),
+        ("p_value", 2, "monitor.p_value: found 2; expected a number in [0, 1]"),
+        ("min_drifted_features", 1.5, "monitor.min_drifted_features: found 1.5; expected a whole"),
+        ("reference_rows", None, "monitor.reference_rows: found None; expected a number >= 1"),
+    ],
+)
+def test_every_monitor_setting_is_checked(params, key, value, words):
+    from reprolab.core.errors import ReprolabError
+    from reprolab.monitoring import monitor_settings
+
+    with pytest.raises(ReprolabError, match=re.escape(words)):
+        monitor_settings({**params["monitor"], key: value})
+    assert monitor_settings(params["monitor"])["bins"] == 10
+
+
+def test_gate_settings_are_checked():
+    from reprolab.comparison import MetricDelta, gate
+    from reprolab.core.errors import ReprolabError
+
+    delta = MetricDelta("balanced_accuracy", 0.9, 0.95, "maximize")
+    with pytest.raises(ReprolabError, match=r"gate.max_relative_regression: found 'abc'"):
+        gate(delta, {"max_relative_regression": "abc"}, "main")
+    with pytest.raises(ReprolabError, match=r"gate.thresholds.balanced_accuracy: found 'high'"):
+        gate(
+            delta,
+            {"max_relative_regression": 0.01, "thresholds": {"balanced_accuracy": "high"}},
+            "main",
+        )

@@ -82,7 +82,12 @@ def get(params: dict[str, Any], key: str, default: Any = _MISSING) -> Any:
 def number(value: Any, key: str, low: float | None = None, high: float | None = None) -> float:
     """A config value that must be a number (within [low, high]), or one line naming the
     key, what was found and what was expected."""
-    bounds = f" in [{low}, {high}]" if low is not None and high is not None else ""
+    if low is not None and high is not None:
+        bounds = f" in [{low}, {high}]"
+    elif low is not None:
+        bounds = f" >= {low}"
+    else:
+        bounds = ""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ReprolabError(f"{key}: found {value!r}; expected a number{bounds}")
     if (low is not None and value < low) or (high is not None and value > high):

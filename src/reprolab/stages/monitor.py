@@ -6,9 +6,14 @@ from reprolab.core.shell import run_stage
 def monitor() -> str:
     from reprolab.core.config import PRODUCTION_DIR, Paths, get, load_params
     from reprolab.core.files import log, read_yaml, write_bytes, write_json
-    from reprolab.monitoring import drift_records, no_data_summary, render_markdown
+    from reprolab.monitoring import (
+        drift_records,
+        monitor_settings,
+        no_data_summary,
+        render_markdown,
+    )
 
-    cfg = get(load_params(), "monitor")
+    cfg = monitor_settings(get(load_params(), "monitor"))
     schema = read_yaml(Paths.schema)
     batches = sorted(p for p in PRODUCTION_DIR.glob("*") if p.suffix in (".parquet", ".csv"))
     summary = _compare(batches, schema, cfg) if batches else no_data_summary()
