@@ -11,6 +11,8 @@ their error, and the exit code is non-zero if any failed.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import signal
 import subprocess
@@ -117,6 +119,28 @@ def _dvc(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["dvc", *args], capture_output=True, text=True, check=False)
 
 
+def _run_as_group(*cmd: str) -> subprocess.CompletedProcess:
+    """Run a command in a process group of its own; if we are stopped (SIGTERM, Ctrl-C),
+    end the whole group, so that no stage it started writes outputs after the
+    workspace has been restored."""
+    process = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = process.communicate()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    return subprocess.CompletedProcess(cmd, process.returncode, out, err)
+
+
 def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
     saved = {}
     for top in PIPELINE_FILES:
@@ -127,7 +151,7 @@ def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
     try:
         for number, combo in enumerate(combos, start=1):
             started = time.perf_counter()
-            done = _dvc("exp", "run", *(arg for o in combo for arg in ("-S", o)))
+            done = _run_as_group("dvc", "exp", "run", *(arg for o in combo for arg in ("-S", o)))
             ok = done.returncode == 0
             error = None if ok else failure_reason(done.stdout + "\n" + done.stderr)
             results.append({"overrides": combo, "ok": ok, "error": error})

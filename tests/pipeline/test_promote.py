@@ -128,10 +128,11 @@ def test_queued_sweep_ends_naming_lost_runs_when_its_worker_dies(repo):
     workers = []
     while not workers and time.monotonic() < deadline:
         time.sleep(0.5)
-        workers = [
+        workers = [  # this repository's workers only
             p
-            for p in psutil.process_iter(["cmdline"])
+            for p in psutil.process_iter(["cmdline", "cwd"])
             if "queue-worker" in (p.info["cmdline"] or [])
+            and (p.info["cwd"] or "").startswith(str(repo.resolve()))
         ]
     assert workers, "no queue worker started"
     for worker in workers:
@@ -141,3 +142,37 @@ def test_queued_sweep_ends_naming_lost_runs_when_its_worker_dies(repo):
     assert sweep.returncode == 1, out + err
     assert "no queue worker has been running" in err
     assert "run(s) did not finish" in err and "Traceback" not in err
+
+
+def test_sigterm_during_a_workspace_sweep_restores_the_workspace(repo):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from .helpers import BIN
+
+    run(repo, sys.executable, "-m", "reprolab.reset")
+    with (repo / "conf/sweeps.yaml").open("a") as grids:
+        grids.write("\nstopped:\n  - model.C=0.6,0.7\n")
+    run(repo, "git", "commit", "-qam", "a grid that is stopped")
+    committed = (repo / "params.yaml").read_text()
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": "src"}
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "reprolab.sweep", "--grid", "stopped"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while (repo / "params.yaml").read_text() == committed and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the first run has rewritten params.yaml
+    time.sleep(1.0)
+    sweep.send_signal(signal.SIGTERM)
+    sweep.communicate(timeout=120)
+    assert sweep.returncode == 128 + signal.SIGTERM
+    time.sleep(2)  # nothing of the stopped run may write after the restore
+    assert run(repo, "git", "status", "--porcelain").stdout == ""
+    assert "up to date" in run(repo, "dvc", "status").stdout
