@@ -13,9 +13,36 @@ import pytest
 BIN = str(Path(sys.executable).parent)
 
 
-def run(cwd: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+def project_env() -> dict[str, str]:
     # PYTHONPATH=src: project commands run the copy's code, as the stages do.
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": "src"}
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": "src"}
+
+
+def start(cwd: Path, *cmd: str) -> subprocess.Popen:
+    """A project command running in the background (to signal or kill it mid-way)."""
+    return subprocess.Popen(
+        cmd, cwd=cwd, env=project_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def predict_file(repo: Path, source: Path, target: Path, *extra: str, check: bool = True):
+    """`python -m reprolab.predict --input source --output target ...`."""
+    return run(
+        repo,
+        sys.executable,
+        "-m",
+        "reprolab.predict",
+        "--input",
+        str(source),
+        "--output",
+        str(target),
+        *extra,
+        check=check,
+    )
+
+
+def run(cwd: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = project_env()
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
         pytest.fail(

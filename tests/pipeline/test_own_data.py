@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from .helpers import exp_run, experiments, run
+from .helpers import exp_run, experiments, predict_file, run
 from .tables import churn, houses
 
 pytestmark = pytest.mark.pipeline
@@ -195,16 +195,7 @@ def test_a_date_column_as_features_and_as_the_time_split(repo, tmp_path):
     assert "listed_on" not in schema["excluded"]
     # The shipped model takes the raw date: batch prediction on the table's own rows.
     houses().drop(columns=["price"]).head(30).to_csv(tmp_path / "new.csv", index=False)
-    run(
-        repo,
-        sys.executable,
-        "-m",
-        "reprolab.predict",
-        "--input",
-        str(tmp_path / "new.csv"),
-        "--output",
-        str(tmp_path / "scored.csv"),
-    )
+    predict_file(repo, tmp_path / "new.csv", tmp_path / "scored.csv")
     assert len(pd.read_csv(tmp_path / "scored.csv")) == 30
     # The same column orders an out-of-time split by date.
     exp_run(

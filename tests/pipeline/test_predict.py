@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from .helpers import run
+from .helpers import predict_file, run
 
 pytestmark = pytest.mark.pipeline
 
@@ -21,19 +20,7 @@ def trained(repo):
 
 
 def predict(repo, source, target, check=True):
-    return run(
-        repo,
-        sys.executable,
-        "-m",
-        "reprolab.predict",
-        "--input",
-        str(source),
-        "--output",
-        str(target),
-        "--chunk-rows",
-        "50",
-        check=check,
-    )
+    return predict_file(repo, source, target, "--chunk-rows", "50", check=check)
 
 
 def test_chunks_give_the_same_predictions_as_the_model_in_one_go(trained, tmp_path):
@@ -97,17 +84,8 @@ def test_encodings_compression_and_junk_inputs(trained, tmp_path):
     assert "not valid utf-8; expected text in --encoding (e.g. --encoding latin-1)" in (
         refused.stderr
     )
-    run(
-        trained,
-        sys.executable,
-        "-m",
-        "reprolab.predict",
-        "--input",
-        str(tmp_path / "latin.csv"),
-        "--output",
-        str(tmp_path / "latin_scored.csv"),
-        "--encoding",
-        "latin-1",
+    predict_file(
+        trained, tmp_path / "latin.csv", tmp_path / "latin_scored.csv", "--encoding", "latin-1"
     )
     (tmp_path / "junk.parquet").write_bytes(b"PAR1 truncated")
     junk = predict(trained, tmp_path / "junk.parquet", tmp_path / "y.csv", check=False)

@@ -9,7 +9,7 @@ import yaml
 
 from reprolab.models import build_estimator
 
-from .helpers import exp_run, run
+from .helpers import exp_run, run, start
 
 pytestmark = pytest.mark.pipeline
 
@@ -103,26 +103,16 @@ def test_exps_shows_experiments_of_recent_commits_and_says_what_it_hides(repo):
 
 
 def test_queued_sweep_ends_naming_lost_runs_when_its_worker_dies(repo):
-    import os
     import signal
-    import subprocess
     import time
 
     import psutil
 
-    from .helpers import BIN
-
     with (repo / "conf/sweeps.yaml").open("a") as grids:
         grids.write("\nworker_dies:\n  - model.C=0.3,0.4\n")
     run(repo, "git", "commit", "-qam", "a grid whose worker dies")
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": "src"}
-    sweep = subprocess.Popen(
-        [sys.executable, "-m", "reprolab.sweep", "--grid", "worker_dies", "--mode", "queue"],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    sweep = start(
+        repo, sys.executable, "-m", "reprolab.sweep", "--grid", "worker_dies", "--mode", "queue"
     )
     deadline = time.monotonic() + 120
     workers = []
@@ -145,27 +135,15 @@ def test_queued_sweep_ends_naming_lost_runs_when_its_worker_dies(repo):
 
 
 def test_sigterm_during_a_workspace_sweep_restores_the_workspace(repo):
-    import os
     import signal
-    import subprocess
     import time
-
-    from .helpers import BIN
 
     run(repo, sys.executable, "-m", "reprolab.reset")
     with (repo / "conf/sweeps.yaml").open("a") as grids:
         grids.write("\nstopped:\n  - model.C=0.6,0.7\n")
     run(repo, "git", "commit", "-qam", "a grid that is stopped")
     committed = (repo / "params.yaml").read_text()
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": "src"}
-    sweep = subprocess.Popen(
-        [sys.executable, "-m", "reprolab.sweep", "--grid", "stopped"],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    sweep = start(repo, sys.executable, "-m", "reprolab.sweep", "--grid", "stopped")
     deadline = time.monotonic() + 120
     while (repo / "params.yaml").read_text() == committed and time.monotonic() < deadline:
         time.sleep(0.2)  # until the first run has rewritten params.yaml

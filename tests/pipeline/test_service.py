@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from .browser import drawn_pixels, screenshot
-from .helpers import BIN, run
+from .helpers import BIN, predict_file, run
 from .s3_server import free_port
 
 pytestmark = pytest.mark.pipeline
@@ -187,16 +187,7 @@ def test_table_columns_the_model_does_not_use_are_ignored_on_both_paths(service,
     assert response.status_code == 200, response.text
     served = [r["prediction"] for r in response.json()["predictions"]]
     rows.to_csv(tmp_path / "rows.csv", index=False)
-    run(
-        repo,
-        sys.executable,
-        "-m",
-        "reprolab.predict",
-        "--input",
-        str(tmp_path / "rows.csv"),
-        "--output",
-        str(tmp_path / "scored.csv"),
-    )
+    predict_file(repo, tmp_path / "rows.csv", tmp_path / "scored.csv")
     batch = pd.read_csv(tmp_path / "scored.csv")
     assert served == batch["prediction"].tolist()
     served_proba = [r["probabilities"]["Gentoo"] for r in response.json()["predictions"]]
@@ -205,17 +196,7 @@ def test_table_columns_the_model_does_not_use_are_ignored_on_both_paths(service,
     unknown = httpx.post(f"{service}/predict", json={"records": [{**records[0], "colour": 1}]})
     assert unknown.status_code == 422 and "colour" in unknown.text
     rows.assign(colour=1).to_csv(tmp_path / "unknown.csv", index=False)
-    refused = run(
-        repo,
-        sys.executable,
-        "-m",
-        "reprolab.predict",
-        "--input",
-        str(tmp_path / "unknown.csv"),
-        "--output",
-        str(tmp_path / "x.csv"),
-        check=False,
-    )
+    refused = predict_file(repo, tmp_path / "unknown.csv", tmp_path / "x.csv", check=False)
     assert refused.returncode == 1 and "unknown column(s) ['colour']" in refused.stderr
 
 
