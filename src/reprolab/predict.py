@@ -59,10 +59,15 @@ def read_chunks(path: Path, rows: int, encoding: str = "utf-8") -> Iterator[pd.D
 
 
 def count_rows(path: Path) -> int | None:
-    if path.suffix.lower() in (".parquet", ".pq"):
+    """Rows of a parquet input from its footer, for the progress bar; None when unknown
+    (CSV, or a file read_chunks will refuse with its own message)."""
+    if path.suffix.lower() in (".parquet", ".pq") and path.is_file():
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).metadata.num_rows
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except (OSError, ValueError):
+            return None
     return None
 
 
