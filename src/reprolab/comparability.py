@@ -11,7 +11,6 @@ against the base's dvc.lock; the functions above the fetching ones are pure.
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ class EvaluationData:
     """What a revision's metrics were measured on."""
 
     test_md5: str | None
-    train_md5: str | None
     model_md5: str | None
     target: str | None
     task: str | None
@@ -49,7 +47,6 @@ def evaluation_data(
     hashes = locked_hashes(lock_text)
     return EvaluationData(
         test_md5=hashes.get(Paths.test.as_posix()),
-        train_md5=hashes.get(Paths.train.as_posix()),
         model_md5=hashes.get(Paths.model.as_posix()),
         target=schema.get("target"),
         task=schema.get("task"),
@@ -109,10 +106,6 @@ def score(model: Any, schema: dict[str, Any], rows: pd.DataFrame, source: str) -
     return evaluation.classification_metrics(y, model.predict_proba(x), list(model.classes_))
 
 
-def read_parquet_bytes(data: bytes) -> pd.DataFrame:
-    return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
-
-
 def _show(revision: str, path: Path) -> str | None:
     result = call("git", "show", f"{revision}:{path.as_posix()}", check=False)
     return result.stdout if result.returncode == 0 else None
@@ -151,17 +144,15 @@ def _base_file(base: str, path: Path, md5: str | None, tmp: Path) -> Path:
     return target
 
 
-def score_on_shared_rows(base: str, base_data: EvaluationData) -> tuple[dict, dict, str]:
+def score_on_shared_rows(base: str, recorded: EvaluationData) -> tuple[dict, dict, str]:
     """Both models' metrics on base's test rows that the challenger did not train on."""
     from reprolab.core.files import read_parquet
     from reprolab.persistence import load_model
 
     require_locked([Paths.model, Paths.train, Paths.schema])
     with tempfile.TemporaryDirectory() as tmp:
-        base_test = read_parquet_bytes(
-            _base_file(base, Paths.test, base_data.test_md5, Path(tmp)).read_bytes()
-        )
-        base_model = load_model(_base_file(base, Paths.model, base_data.model_md5, Path(tmp)))
+        base_test = pd.read_parquet(_base_file(base, Paths.test, recorded.test_md5, Path(tmp)))
+        base_model = load_model(_base_file(base, Paths.model, recorded.model_md5, Path(tmp)))
     rows, left_out = shared_rows(base_test, read_parquet(Paths.train))
     if len(rows) < MIN_SHARED_ROWS:
         raise ReprolabError(

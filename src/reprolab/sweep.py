@@ -24,13 +24,13 @@ from typing import Any
 
 from reprolab.cli import command_parser, user_errors
 from reprolab.compose import composed_text
-from reprolab.core.config import CONF_DIR, PARAMS_FILE
+from reprolab.core.config import CONF_DIR, PARAMS_FILE, PIPELINE_STATE
 from reprolab.core.errors import ReprolabError
 from reprolab.vcs import RESET_HINT, changed_pipeline_files
 
 GRIDS_FILE = CONF_DIR / "sweeps.yaml"
 # What `dvc exp run` in the workspace rewrites; restored after a workspace sweep.
-PIPELINE_FILES = ("params.yaml", "dvc.lock", "metrics", "plots", "reports")
+PIPELINE_FILES = tuple(path for path in PIPELINE_STATE if path != "conf")
 
 
 def load_grid(name: str, path: Path = GRIDS_FILE) -> list[str]:

@@ -6,7 +6,6 @@ from reprolab.comparability import EvaluationData, differences, shared_rows
 def data(**changes):
     base = {
         "test_md5": "a",
-        "train_md5": "t",
         "model_md5": "m",
         "target": "species",
         "task": "classification",
