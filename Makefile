@@ -24,8 +24,8 @@ $(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	@touch $(VENV)/.installed $@
 
 # The offline `dvc plots show/diff` page template, built from the installed vl-convert.
-.dvc/offline_plots.html: src/reprolab/offline_plots.py | $(VENV)/.installed
-	$(BIN)/python -m reprolab.offline_plots --output $@
+.dvc/offline_plots.html: src/reprolab/workflow/offline_plots.py | $(VENV)/.installed
+	$(BIN)/python -m reprolab.workflow.offline_plots --output $@
 
 # The git hooks of .pre-commit-config.yaml: post-checkout runs `dvc checkout`, so that a
 # `git checkout` brings the data and models of that commit; pre-push pushes DVC data.
@@ -40,7 +40,7 @@ install: $(VENV)/.installed .dvc/offline_plots.html $(VENV)/.hooks ## Create .ve
 install-dev: $(VENV)/.installed-dev .dvc/offline_plots.html $(VENV)/.hooks ## install, plus the test and lint tools
 
 params: install ## Recompose params.yaml from conf/ (as `dvc exp run` does)
-	$(BIN)/python -m reprolab.compose
+	$(BIN)/python -m reprolab.workflow.compose
 
 repro: install params ## Set up and run the pipeline (`dvc repro`) on the default data
 	$(BIN)/dvc repro
@@ -59,24 +59,24 @@ GRID ?= default
 MODE ?= workspace
 JOBS ?= 2
 sweep: install ## Run a sweep grid from conf/sweeps.yaml and wait (GRID=default MODE=workspace|queue JOBS=2)
-	PYTHONPATH=src $(BIN)/python -m reprolab.sweep --grid $(GRID) --mode $(MODE) --jobs $(JOBS)
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.sweep --grid $(GRID) --mode $(MODE) --jobs $(JOBS)
 
 reset: install ## Back to the last commit: pipeline files (stashed first, nothing lost) and DVC outputs
-	PYTHONPATH=src $(BIN)/python -m reprolab.reset
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.reset
 
 exps: install ## Experiments of the last 10 commits, ranked, differing params only (ALL=1: every commit)
-	PYTHONPATH=src $(BIN)/python -m reprolab.exps $(if $(ALL),--all)
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.experiments $(if $(ALL),--all)
 
 promote: install ## Write experiment EXP's config into conf/ and restore its outputs (EXP=<name>)
 	@test -n "$(EXP)" || { echo "usage: make promote EXP=<experiment name>  (see make exps)"; exit 2; }
-	PYTHONPATH=src $(BIN)/python -m reprolab.promote $(EXP)
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.promote $(EXP)
 
 serve: install ## Serve the trained model over HTTP (serve.host:serve.port; run `make repro` first)
-	PYTHONPATH=src $(BIN)/python -m reprolab.service
+	PYTHONPATH=src $(BIN)/python -m reprolab.serve.app
 
 predict: install ## Score a file with the trained model (INPUT=<csv|parquet> OUTPUT=<csv|parquet>)
 	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make predict INPUT=<file> OUTPUT=<file>"; exit 2; }
-	PYTHONPATH=src $(BIN)/python -m reprolab.predict --input $(INPUT) --output $(OUTPUT)
+	PYTHONPATH=src $(BIN)/python -m reprolab.serve.predict --input $(INPUT) --output $(OUTPUT)
 
 REMOTE ?=
 push: install ## Push DVC-tracked data and outputs to the DVC remote (REMOTE=<name>, default: the default remote)
@@ -86,14 +86,14 @@ pull: install ## Pull DVC-tracked data and outputs from the DVC remote (REMOTE=<
 	$(BIN)/dvc pull $(if $(REMOTE),-r $(REMOTE))
 
 verify: install ## Build the pipeline twice from clean copies; fail naming any output that differs
-	PYTHONPATH=src $(BIN)/python -m reprolab.verify $(VERIFY_ARGS)
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.verify $(VERIFY_ARGS)
 
 BASE ?= main
 report: install ## Write reports/pr_report.md: workspace vs BASE (default main); exit 1 if the gate fails
-	PYTHONPATH=src $(BIN)/python -m reprolab.report --base $(BASE)
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.report --base $(BASE)
 
 gate: install ## One-line merge verdict: workspace vs BASE (default main); exit 1 if it fails
-	PYTHONPATH=src $(BIN)/python -m reprolab.report --base $(BASE) --gate-only
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.report --base $(BASE) --gate-only
 
 dag: install ## Show the stage graph
 	$(BIN)/dvc dag

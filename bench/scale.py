@@ -49,12 +49,12 @@ def measured(cwd: Path, *cmd: str) -> tuple[float, float, str]:
 
 def run_size(rows: int, parent: Path) -> list[tuple[str, float, float, float]]:
     sys.path.insert(0, str(ROOT / "src"))
-    from reprolab.compose import compose_to
-    from reprolab.verify import clean_copy
+    from reprolab.workflow.compose import compose_to
+    from reprolab.workflow.verify import clean_copy
 
     repo = clean_copy(ROOT, parent / f"rows-{rows}")
     compose_to(repo / "params.yaml", repo, [*OVERRIDES, f"data.source.rows={rows}"])
-    batch = ["reprolab.synthetic_batch", "--output", "data/production/batch.parquet"]
+    batch = ["reprolab.monitor.synthetic_batch", "--output", "data/production/batch.parquet"]
     measured(repo, sys.executable, "-m", *batch, "--rows", str(max(rows // 10, 1000)))
     results = []
     for stage in STAGES:

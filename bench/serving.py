@@ -39,8 +39,8 @@ def in_process(n: int) -> tuple[float, float]:
     sys.path.insert(0, "src")
     from reprolab.core.config import Paths
     from reprolab.core.files import read_yaml
-    from reprolab.persistence import load_model
-    from reprolab.serving import score_records
+    from reprolab.model.persistence import load_model
+    from reprolab.serve.scoring import score_records
 
     model, schema = load_model(Paths.model), read_yaml(Paths.schema)
     times = []
@@ -62,7 +62,7 @@ def over_http(n: int) -> tuple[float, float]:
             sys.executable,
             "-m",
             "uvicorn",
-            "reprolab.service:create_app",
+            "reprolab.serve.app:create_app",
             "--factory",
             "--port",
             str(port),
@@ -92,7 +92,7 @@ def over_http(n: int) -> tuple[float, float]:
 
 
 def batch(rows: int, folder: Path) -> tuple[float, float]:
-    """rows/s and peak RSS (MiB) of `python -m reprolab.predict` on `rows` rows."""
+    """rows/s and peak RSS (MiB) of `python -m reprolab.serve.predict` on `rows` rows."""
     from palmerpenguins import load_penguins
 
     source = load_penguins().drop(columns=["species"]).dropna()
@@ -102,7 +102,7 @@ def batch(rows: int, folder: Path) -> tuple[float, float]:
         [
             sys.executable,
             "-m",
-            "reprolab.predict",
+            "reprolab.serve.predict",
             "--input",
             str(folder / "in.parquet"),
             "--output",

@@ -37,7 +37,7 @@ def fresh_clone(parent: Path, name: str) -> Path:
 
 def bare_compute(repo: Path, combos: list[list[str]]) -> float:
     """train + evaluate run directly for every combination: the floor."""
-    from reprolab.compose import compose_to
+    from reprolab.workflow.compose import compose_to
 
     total = 0.0
     for combo in combos:
@@ -51,13 +51,13 @@ def bare_compute(repo: Path, combos: list[list[str]]) -> float:
 
 def timed_sweep(repo: Path, *args: str) -> float:
     started = time.perf_counter()
-    sh(repo, sys.executable, "-m", "reprolab.sweep", "--grid", GRID, *args)
+    sh(repo, sys.executable, "-m", "reprolab.workflow.sweep", "--grid", GRID, *args)
     return time.perf_counter() - started
 
 
 def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
-    from reprolab.sweep import expand, load_grid
+    from reprolab.workflow.sweep import expand, load_grid
 
     combos = expand(load_grid(GRID, ROOT / "conf/sweeps.yaml"))
     with tempfile.TemporaryDirectory() as tmp:

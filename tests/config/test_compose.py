@@ -8,14 +8,15 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from reprolab.compose import composed_text
-from reprolab.features import build_preprocessor, feature_columns, transform_to_frame
-from reprolab.inference import effective_schema
-from reprolab.models import build_estimator, build_inference_pipeline
-from reprolab.persistence import load_model, save_model
-from reprolab.schema import validate_frame
-from reprolab.sources import load_source
-from reprolab.splitting import split_dataset
+from reprolab.data.columns import feature_columns
+from reprolab.data.contract import validate_frame
+from reprolab.data.schema_inference import effective_schema
+from reprolab.data.sources import load_source
+from reprolab.data.splitting import split_dataset
+from reprolab.model.estimators import build_estimator, build_inference_pipeline
+from reprolab.model.features import build_preprocessor, transform_to_frame
+from reprolab.model.persistence import load_model, save_model
+from reprolab.workflow.compose import composed_text
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 OPTIONS = sorted(
@@ -142,7 +143,7 @@ def test_params_yaml_is_the_composition_of_conf(root):
 def test_recompose_names_the_values_it_replaces_and_keeps_the_old_file(tmp_path, root):
     import shutil
 
-    from reprolab.compose import recompose
+    from reprolab.workflow.compose import recompose
 
     shutil.copytree(root / "conf", tmp_path / "conf")
     (tmp_path / ".dvc").mkdir()

@@ -131,3 +131,32 @@ def test_only_train_and_the_model_card_read_the_model_params():
     # The card records the parameters; everything else follows the model through its deps.
     reading_model = [n for n in STAGES if "model" in PIPELINE["stages"][n].get("params", [])]
     assert reading_model == ["train", "package"]
+
+
+# What each folder may import (besides core/, which every folder may use). Domain
+# folders know nothing of the commands that drive them.
+MAY_IMPORT = {
+    "core": set(),
+    "data": {"data"},
+    "model": {"data", "model"},
+    "monitor": {"data", "model", "monitor"},
+    "serve": {"data", "model", "serve", "workflow.vcs"},
+    "workflow": {"data", "model", "monitor", "serve", "workflow"},
+    "stages": {"data", "model", "monitor", "workflow.compose"},
+}
+
+
+@pytest.mark.parametrize("folder", sorted(MAY_IMPORT))
+def test_folders_import_only_in_the_allowed_direction(folder):
+    allowed = {"reprolab", "reprolab.core"} | {f"reprolab.{name}" for name in MAY_IMPORT[folder]}
+    for path in (ROOT / "src/reprolab" / folder).glob("*.py"):
+        for module in _reprolab_imports(path):
+            assert any(module == a or module.startswith(f"{a}.") for a in allowed), (
+                f"{folder}/{path.name} imports {module}; {folder}/ may import "
+                f"{sorted(MAY_IMPORT[folder]) or 'core only'} (see its __init__ docstring)"
+            )
+
+
+def test_the_package_has_no_module_outside_the_folders():
+    top = sorted(p.name for p in (ROOT / "src/reprolab").glob("*.py"))
+    assert top == ["__init__.py"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reprolab.verify import clean_copy
+from reprolab.workflow.verify import clean_copy
 
 from .helpers import run
 

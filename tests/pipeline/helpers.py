@@ -26,12 +26,12 @@ def start(cwd: Path, *cmd: str) -> subprocess.Popen:
 
 
 def predict_file(repo: Path, source: Path, target: Path, *extra: str, check: bool = True):
-    """`python -m reprolab.predict --input source --output target ...`."""
+    """`python -m reprolab.serve.predict --input source --output target ...`."""
     return run(
         repo,
         sys.executable,
         "-m",
-        "reprolab.predict",
+        "reprolab.serve.predict",
         "--input",
         str(source),
         "--output",

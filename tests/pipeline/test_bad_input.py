@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprolab.compose import compose_to
+from reprolab.workflow.compose import compose_to
 
 from .helpers import run
 from .tables import churn, houses

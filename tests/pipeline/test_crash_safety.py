@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from reprolab.compose import compose_to
+from reprolab.workflow.compose import compose_to
 
 from .helpers import run
 

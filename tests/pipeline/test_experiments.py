@@ -20,7 +20,7 @@ e2e_workspace:
 
 
 def sweep(repo, *args, check=True):
-    return run(repo, sys.executable, "-m", "reprolab.sweep", *args, check=check)
+    return run(repo, sys.executable, "-m", "reprolab.workflow.sweep", *args, check=check)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -67,7 +67,9 @@ def test_workspace_sweep_restores_the_workspace(repo):
 
 def test_ranked_table_puts_the_best_first(repo):
     # HEAD's experiments only: the rows experiments() reads too.
-    table = run(repo, sys.executable, "-m", "reprolab.exps", "--commits", "1").stdout.splitlines()
+    table = run(
+        repo, sys.executable, "-m", "reprolab.workflow.experiments", "--commits", "1"
+    ).stdout.splitlines()
     assert table[0].startswith("| rank | experiment | baseline | model.C | balanced_accuracy ↑ |")
     names = [line.split(" | ")[1] for line in table[2:]]
     by_name = {e["name"]: e["metrics"] for e in experiments(repo)}
@@ -79,7 +81,9 @@ def test_ranked_table_puts_the_best_first(repo):
 
 def test_promote_writes_the_best_experiment_into_conf(repo):
     # HEAD's experiments only: the rows experiments() reads too.
-    table = run(repo, sys.executable, "-m", "reprolab.exps", "--commits", "1").stdout.splitlines()
+    table = run(
+        repo, sys.executable, "-m", "reprolab.workflow.experiments", "--commits", "1"
+    ).stdout.splitlines()
     best = next(name for name in (line.split(" | ")[1] for line in table[2:]) if name != "main")
     shown = json.loads(run(repo, "dvc", "exp", "show", "--json").stdout)
     rev = next(
@@ -89,11 +93,11 @@ def test_promote_writes_the_best_experiment_into_conf(repo):
         for r in g["revs"]
         if r["name"] == best
     )
-    result = run(repo, sys.executable, "-m", "reprolab.promote", best)
+    result = run(repo, sys.executable, "-m", "reprolab.workflow.promote", best)
     assert f"promoted {best}" in result.stdout
     # conf/ now composes to exactly the experiment's params.yaml ...
     expected = run(repo, "git", "show", f"{rev}:params.yaml").stdout
-    run(repo, sys.executable, "-m", "reprolab.compose", "--check")
+    run(repo, sys.executable, "-m", "reprolab.workflow.compose", "--check")
     assert (repo / "params.yaml").read_text() == expected
     # The changed C lives in a new model option that the defaults list selects.
     assert "model: logistic_regression_" in (repo / "conf/config.yaml").read_text()

@@ -68,7 +68,7 @@ def test_regression_ranking_and_gate_prefer_lower_rmse(repo):
         for e in experiments(repo)
         if e["name"].startswith("houses-")
     }
-    table = run(repo, sys.executable, "-m", "reprolab.exps").stdout.splitlines()
+    table = run(repo, sys.executable, "-m", "reprolab.workflow.experiments").stdout.splitlines()
     assert "rmse ↓" in table[0]
     ranked = [line.split(" | ")[1] for line in table[2:] if "houses-" in line]
     assert ranked == sorted(rmse, key=rmse.get)
@@ -84,7 +84,7 @@ def test_regression_ranking_and_gate_prefer_lower_rmse(repo):
         repo,
         sys.executable,
         "-m",
-        "reprolab.report",
+        "reprolab.workflow.report",
         "--base",
         ridge_rev,
         "--gate-only",
@@ -147,7 +147,7 @@ def test_make_verify_rebuilds_twice_identically(repo):
             "model=ridge",
         ],
     ):
-        result = run(repo, sys.executable, "-m", "reprolab.verify", *overrides)
+        result = run(repo, sys.executable, "-m", "reprolab.workflow.verify", *overrides)
         assert "verify: two clean builds produced identical outputs" in result.stdout
         assert "models/model.skops" in result.stdout
 

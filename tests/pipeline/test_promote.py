@@ -7,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from reprolab.models import build_estimator
+from reprolab.model.estimators import build_estimator
 
 from .helpers import exp_run, run, start
 
@@ -24,8 +24,8 @@ def baseline(repo):
 
 
 def promote_and_commit(repo, name: str) -> str:
-    result = run(repo, sys.executable, "-m", "reprolab.promote", name)
-    run(repo, sys.executable, "-m", "reprolab.compose", "--check")
+    result = run(repo, sys.executable, "-m", "reprolab.workflow.promote", name)
+    run(repo, sys.executable, "-m", "reprolab.workflow.compose", "--check")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", f"promote {name}")
     return result.stdout
@@ -37,7 +37,7 @@ def assert_every_model_option_composes_and_builds(repo):
             repo,
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from reprolab.compose import composed_text;"
+            "import sys; from pathlib import Path; from reprolab.workflow.compose import composed_text;"
             f"sys.stdout.write(composed_text(Path(), ['model={option}']))",
         ).stdout
         model = yaml.safe_load(text)["model"]
@@ -69,17 +69,19 @@ def test_promoting_a_changed_key_then_switching_model(repo):
 
 
 def test_reset_after_a_failed_run_and_sweep_refuses_until_then(repo):
-    run(repo, sys.executable, "-m", "reprolab.reset")  # the previous test's applied run
+    run(repo, sys.executable, "-m", "reprolab.workflow.reset")  # the previous test's applied run
     committed = run(repo, "git", "show", "HEAD:metrics/evaluate.json").stdout
     failed = run(repo, "dvc", "exp", "run", "-S", "model.C=-1", check=False)
     assert failed.returncode != 0
     assert run(repo, "git", "status", "--porcelain").stdout != ""
-    sweep = run(repo, sys.executable, "-m", "reprolab.sweep", "--grid", "default", check=False)
+    sweep = run(
+        repo, sys.executable, "-m", "reprolab.workflow.sweep", "--grid", "default", check=False
+    )
     assert sweep.returncode == 1
     assert "sweep: error: uncommitted changes in the pipeline files (" in sweep.stderr
     assert "`make reset`" in sweep.stderr and "Traceback" not in sweep.stderr
 
-    out = run(repo, sys.executable, "-m", "reprolab.reset").stdout
+    out = run(repo, sys.executable, "-m", "reprolab.workflow.reset").stdout
     assert "saved " in out and "params.yaml" in out
     assert run(repo, "git", "status", "--porcelain").stdout == ""
     assert "up to date" in run(repo, "dvc", "status").stdout
@@ -88,17 +90,17 @@ def test_reset_after_a_failed_run_and_sweep_refuses_until_then(repo):
     stashed = run(repo, "git", "stash", "show", "-p").stdout
     assert "+  C: -1" in stashed
     # A clean workspace has nothing to reset.
-    assert "saved" not in run(repo, sys.executable, "-m", "reprolab.reset").stdout
+    assert "saved" not in run(repo, sys.executable, "-m", "reprolab.workflow.reset").stdout
 
 
 def test_exps_shows_experiments_of_recent_commits_and_says_what_it_hides(repo):
     # with-tol was run on the baseline commit; two promotion commits came after it.
-    table = run(repo, sys.executable, "-m", "reprolab.exps").stdout
+    table = run(repo, sys.executable, "-m", "reprolab.workflow.experiments").stdout
     assert "| with-tol |" in table and "| smaller-c |" in table
-    latest = run(repo, sys.executable, "-m", "reprolab.exps", "--commits", "1")
+    latest = run(repo, sys.executable, "-m", "reprolab.workflow.experiments", "--commits", "1")
     assert "with-tol" not in latest.stdout
     assert "not shown: `make exps ALL=1` shows them" in latest.stderr
-    every = run(repo, sys.executable, "-m", "reprolab.exps", "--all")
+    every = run(repo, sys.executable, "-m", "reprolab.workflow.experiments", "--all")
     assert "| with-tol |" in every.stdout and "not shown" not in every.stderr
 
 
@@ -112,7 +114,14 @@ def test_queued_sweep_ends_naming_lost_runs_when_its_worker_dies(repo):
         grids.write("\nworker_dies:\n  - model.C=0.3,0.4\n")
     run(repo, "git", "commit", "-qam", "a grid whose worker dies")
     sweep = start(
-        repo, sys.executable, "-m", "reprolab.sweep", "--grid", "worker_dies", "--mode", "queue"
+        repo,
+        sys.executable,
+        "-m",
+        "reprolab.workflow.sweep",
+        "--grid",
+        "worker_dies",
+        "--mode",
+        "queue",
     )
     deadline = time.monotonic() + 120
     workers = []
@@ -138,12 +147,12 @@ def test_sigterm_during_a_workspace_sweep_restores_the_workspace(repo):
     import signal
     import time
 
-    run(repo, sys.executable, "-m", "reprolab.reset")
+    run(repo, sys.executable, "-m", "reprolab.workflow.reset")
     with (repo / "conf/sweeps.yaml").open("a") as grids:
         grids.write("\nstopped:\n  - model.C=0.6,0.7\n")
     run(repo, "git", "commit", "-qam", "a grid that is stopped")
     committed = (repo / "params.yaml").read_text()
-    sweep = start(repo, sys.executable, "-m", "reprolab.sweep", "--grid", "stopped")
+    sweep = start(repo, sys.executable, "-m", "reprolab.workflow.sweep", "--grid", "stopped")
     deadline = time.monotonic() + 120
     while (repo / "params.yaml").read_text() == committed and time.monotonic() < deadline:
         time.sleep(0.2)  # until the first run has rewritten params.yaml

@@ -158,7 +158,7 @@ def _closed_port():
 def test_interrupted_push_then_push_again_completes(repo, origin, s3, tmp_path):
     endpoint, server = s3
     run(repo, "git", "checkout", "-q", "-b", "bigger-forest")
-    run(repo, sys.executable, "-m", "reprolab.compose")
+    run(repo, sys.executable, "-m", "reprolab.workflow.compose")
     run(repo, "dvc", "exp", "run", "-S", "model=random_forest", "-S", "model.n_estimators=300")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "forest")

@@ -18,7 +18,14 @@ pytestmark = pytest.mark.pipeline
 
 def report(repo, *args, check=False):
     return run(
-        repo, sys.executable, "-m", "reprolab.report", "--base", "HEAD~1", *args, check=check
+        repo,
+        sys.executable,
+        "-m",
+        "reprolab.workflow.report",
+        "--base",
+        "HEAD~1",
+        *args,
+        check=check,
     )
 
 
@@ -27,13 +34,13 @@ def set_conf(repo, path, old, new):
     text = conf.read_text()
     assert old in text
     conf.write_text(text.replace(old, new))
-    run(repo, sys.executable, "-m", "reprolab.compose")
+    run(repo, sys.executable, "-m", "reprolab.workflow.compose")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def two_commits(repo):
     """Champion (C=1.0) and challenger (C=0.02): commits that differ by one parameter."""
-    run(repo, sys.executable, "-m", "reprolab.offline_plots")  # what set-up builds
+    run(repo, sys.executable, "-m", "reprolab.workflow.offline_plots")  # what set-up builds
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "champion", "--allow-empty")
@@ -141,7 +148,7 @@ def test_gate_on_a_different_test_set_says_so_and_compares_on_shared_rows(repo):
         assert "### Metrics on shared rows (what the gate used)" in text
         _without_the_base_model(repo)
     finally:
-        run(repo, sys.executable, "-m", "reprolab.reset")
+        run(repo, sys.executable, "-m", "reprolab.workflow.reset")
 
 
 def _without_the_base_model(repo):

@@ -42,7 +42,7 @@ def service(repo):
             sys.executable,
             "-m",
             "uvicorn",
-            "reprolab.service:create_app",
+            "reprolab.serve.app:create_app",
             "--factory",
             "--host",
             "127.0.0.1",
@@ -258,9 +258,9 @@ def test_a_model_that_is_not_dvc_lock_s_is_refused_at_start(repo):
     model.write_bytes((repo / "models/preprocessor.skops").read_bytes())
     try:
         for command in (
-            ["reprolab.service"],
-            ["reprolab.service", "--allow-unlisted-model"],
-            ["reprolab.predict", "--input", "x.csv", "--output", "y.csv"],
+            ["reprolab.serve.app"],
+            ["reprolab.serve.app", "--allow-unlisted-model"],
+            ["reprolab.serve.predict", "--input", "x.csv", "--output", "y.csv"],
         ):
             result = run(repo, sys.executable, "-m", *command, check=False)
             assert result.returncode == 1, result.stderr
@@ -277,7 +277,7 @@ def test_bad_serve_config_is_one_line_at_start(repo):
     original = params.read_text()
     params.write_text(original.replace("max_body_bytes: 1000000", "max_body_bytes: lots"))
     try:
-        result = run(repo, sys.executable, "-m", "reprolab.service", check=False)
+        result = run(repo, sys.executable, "-m", "reprolab.serve.app", check=False)
     finally:
         params.write_text(original)
     assert result.returncode == 1

@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from reprolab.evaluation import MAX_CURVE_POINTS
+from reprolab.model.evaluation import MAX_CURVE_POINTS
 
 from .helpers import exp_run, run
 
@@ -57,7 +57,7 @@ def test_pipeline_trains_on_category_codes_and_caps_plot_files(synthetic_run):
     assert metrics["test_rows"] == 5000
     assert metrics["balanced_accuracy"] > 0.6
 
-    from reprolab.persistence import load_model
+    from reprolab.model.persistence import load_model
 
     model = load_model(repo / "models/model.skops").named_steps["model"]
     assert model.is_categorical_.tolist() == [False] * 20 + [True] * 5
@@ -85,7 +85,7 @@ def test_generated_batches_fire_and_clear_the_drift_alert(synthetic_run):
             repo,
             sys.executable,
             "-m",
-            "reprolab.synthetic_batch",
+            "reprolab.monitor.synthetic_batch",
             "--output",
             "data/production/batch.parquet",
             "--rows",
@@ -123,7 +123,7 @@ def test_batch_command_refuses_non_synthetic_data_by_key(repo, tmp_path):
         repo,
         sys.executable,
         "-m",
-        "reprolab.synthetic_batch",
+        "reprolab.monitor.synthetic_batch",
         "--output",
         str(tmp_path / "b.parquet"),
         check=False,

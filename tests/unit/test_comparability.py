@@ -1,6 +1,6 @@
 import pandas as pd
 
-from reprolab.comparability import EvaluationData, differences, shared_rows
+from reprolab.workflow.comparability import EvaluationData, differences, shared_rows
 
 
 def data(**changes):

@@ -1,8 +1,8 @@
 import pytest
 
-from reprolab.comparison import MetricDelta, changed_params, gate, metric_deltas, resolve_compare
 from reprolab.core.errors import ReprolabError
-from reprolab.evaluation import direction_of
+from reprolab.workflow.gate import MetricDelta, changed_params, gate, metric_deltas
+from reprolab.workflow.ranking import direction_of, resolve_compare
 
 COMPARE = {
     "primary_metric": "balanced_accuracy",
@@ -119,5 +119,5 @@ def test_gate_when_minimizing_lower_is_better():
 
 
 def test_gate_refuses_an_unknown_direction():
-    with pytest.raises(ReprolabError, match=r"evaluate\.direction"):
+    with pytest.raises(ReprolabError, match=r"ranking\.direction"):
         gate(MetricDelta("x", 1.0, 1.0, "up"), GATE, "main")

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from reprolab.core.errors import ReprolabError
-from reprolab.drift import prediction_drift
-from reprolab.monitoring import monitor_summary, reference_sample, render_markdown
-from reprolab.simulate import simulate_batch
+from reprolab.monitor.drift import prediction_drift
+from reprolab.monitor.test_batch import simulate_batch
+from reprolab.monitor.verdict import monitor_summary, reference_sample, render_markdown
 
 CFG = yaml.safe_load((Path(__file__).parents[2] / "conf/monitor/default.yaml").read_text())
 SCHEMA = {
@@ -99,7 +99,7 @@ def test_simulated_batches_are_seeded_and_shift_as_asked():
 
 
 def test_reports_end_with_exactly_one_newline():
-    from reprolab.monitoring import no_data_summary
+    from reprolab.monitor.verdict import no_data_summary
 
     for result in (no_data_summary(), summary(population(500, 9))):
         text = render_markdown(result)

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprolab import evaluation
 from reprolab.core.errors import ReprolabError
+from reprolab.model import evaluation
 
 CLASSES = ["a", "b", "c"]
 

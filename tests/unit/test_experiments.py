@@ -1,7 +1,7 @@
 import pytest
 
 from reprolab.core.errors import ReprolabError
-from reprolab.experiments import differing_params, parse_exp_show, rank, to_markdown
+from reprolab.workflow.experiment_table import differing_params, parse_exp_show, rank, to_markdown
 
 COMPARE = {
     "primary_metric": "balanced_accuracy",
@@ -67,5 +67,5 @@ def test_markdown_table_is_ranked_with_primary_metric_first(payload):
 
 
 def test_unknown_direction_names_the_key(payload):
-    with pytest.raises(ReprolabError, match=r"evaluate\.direction: found 'up'"):
+    with pytest.raises(ReprolabError, match=r"ranking\.direction: found 'up'"):
         rank(parse_exp_show(payload), {**COMPARE, "direction": "up"})

@@ -3,15 +3,14 @@ import pandas as pd
 import pytest
 
 from reprolab.core.errors import ReprolabError
-from reprolab.features import (
+from reprolab.data.columns import feature_columns, require_columns
+from reprolab.model.features import (
     MAX_NATIVE_CATEGORIES,
     build_preprocessor,
     categorical_encoding,
-    feature_columns,
     feature_dtype,
     keep_sparse,
     native_categorical_mask,
-    require_columns,
     transform_to_frame,
 )
 
@@ -143,9 +142,9 @@ def test_date_features_become_calendar_parts_inside_the_shipped_model(tmp_path):
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
 
-    from reprolab.features import build_preprocessor
-    from reprolab.models import build_inference_pipeline
-    from reprolab.persistence import load_model, save_model
+    from reprolab.model.estimators import build_inference_pipeline
+    from reprolab.model.features import build_preprocessor
+    from reprolab.model.persistence import load_model, save_model
 
     days = pd.Series(pd.date_range("2024-01-01", periods=60, freq="D").strftime("%Y-%m-%d"))
     frame = pd.DataFrame({"x": range(60), "listed_on": days, "y": [0, 1] * 30})
@@ -166,7 +165,7 @@ def test_date_features_become_calendar_parts_inside_the_shipped_model(tmp_path):
     assert features[0].tolist() == [0.0, 2024.0, 1.0, 0.0]  # 2024-01-01 was a Monday
     model = build_inference_pipeline(preprocessor, LogisticRegression().fit(features, frame["y"]))
     save_model(tmp_path / "model.skops", model)
-    loaded = load_model(tmp_path / "model.skops")  # trusted: reprolab.features.CalendarParts
+    loaded = load_model(tmp_path / "model.skops")  # trusted: reprolab.model.features.CalendarParts
     rows = frame[["x", "listed_on"]].head(5)
     assert (loaded.predict_proba(rows) == model.predict_proba(rows)).all()
 
@@ -175,7 +174,7 @@ def test_unknown_date_parts_are_named():
     import pandas as pd
 
     from reprolab.core.errors import ReprolabError
-    from reprolab.features import CalendarParts
+    from reprolab.model.features import CalendarParts
 
     with pytest.raises(ReprolabError, match=r"features.date_parts: found \['weekday'\]"):
         CalendarParts(["weekday"]).fit(pd.DataFrame({"d": ["2024-01-01"]}))

@@ -61,7 +61,7 @@ def test_missing_params_file_says_how_to_make_it(tmp_path):
 )
 def test_every_monitor_setting_is_checked(params, key, value, words):
     from reprolab.core.errors import ReprolabError
-    from reprolab.monitoring import monitor_settings
+    from reprolab.monitor.verdict import monitor_settings
 
     with pytest.raises(ReprolabError, match=re.escape(words)):
         monitor_settings({**params["monitor"], key: value})
@@ -69,8 +69,8 @@ def test_every_monitor_setting_is_checked(params, key, value, words):
 
 
 def test_gate_settings_are_checked():
-    from reprolab.comparison import MetricDelta, gate
     from reprolab.core.errors import ReprolabError
+    from reprolab.workflow.gate import MetricDelta, gate
 
     delta = MetricDelta("balanced_accuracy", 0.9, 0.95, "maximize")
     with pytest.raises(ReprolabError, match=r"gate.max_relative_regression: found 'abc'"):

@@ -6,10 +6,10 @@ import pytest
 
 from reprolab.core.config import Paths
 from reprolab.core.files import read_parquet, write_parquet, write_yaml
-from reprolab.inference import effective_schema
-from reprolab.persistence import load_model
-from reprolab.schema import validate_frame
-from reprolab.splitting import split_dataset
+from reprolab.data.contract import validate_frame
+from reprolab.data.schema_inference import effective_schema
+from reprolab.data.splitting import split_dataset
+from reprolab.model.persistence import load_model
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from reprolab.core.errors import ReprolabError
-from reprolab.models import build_estimator, fit_estimator
-from reprolab.persistence import save_model
+from reprolab.model.estimators import build_estimator, fit_estimator
+from reprolab.model.persistence import save_model
 
 
 def test_target_and_arguments_come_from_config():

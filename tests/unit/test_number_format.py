@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from reprolab.core.errors import ReprolabError
-from reprolab.sources import read_csv
+from reprolab.data.tables import read_csv
 
 
 def write(tmp_path, text: str):
@@ -72,7 +72,7 @@ def test_ordinary_file_reads_as_before(tmp_path):
 
 
 def test_a_file_replaced_while_ingest_reads_it_is_refused(tmp_path, monkeypatch):
-    import reprolab.sources as sources
+    import reprolab.data.sources as sources
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data/external").mkdir(parents=True)
@@ -99,7 +99,7 @@ def test_parquet_decimals_become_floats_and_nested_columns_are_named(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from reprolab.sources import read_parquet_table
+    from reprolab.data.tables import read_parquet_table
 
     table = pa.table({"price": pa.array([Decimal("1.25"), Decimal("2.50")], pa.decimal128(5, 2))})
     pq.write_table(table, tmp_path / "d.parquet")

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from reprolab.core.errors import ReprolabError
-from reprolab.persistence import canonical_skops, load_model, save_model
+from reprolab.model.persistence import canonical_skops, load_model, save_model
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_missing_and_corrupt_files_are_clear_errors(tmp_path):
 
 
 def _tampered(tmp_path, model, tamper):
-    from reprolab.persistence import save_model
+    from reprolab.model.persistence import save_model
 
     tamper(model)
     path = tmp_path / "tampered.skops"
@@ -76,7 +76,7 @@ def test_tree_indices_out_of_range_are_refused_before_use(tmp_path):
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 
     from reprolab.core.errors import ReprolabError
-    from reprolab.persistence import load_model
+    from reprolab.model.persistence import load_model
 
     x, y = np.random.default_rng(0).random((80, 3)), np.arange(80) % 2
     forest = RandomForestClassifier(n_estimators=2, random_state=0).fit(x, y)
@@ -107,7 +107,7 @@ def test_a_compression_bomb_is_refused_unread(tmp_path):
     import zipfile
 
     from reprolab.core.errors import ReprolabError
-    from reprolab.persistence import load_model
+    from reprolab.model.persistence import load_model
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -123,7 +123,7 @@ def test_a_file_skops_cannot_load_is_one_line(tmp_path):
     import zipfile
 
     from reprolab.core.errors import ReprolabError
-    from reprolab.persistence import load_model
+    from reprolab.model.persistence import load_model
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

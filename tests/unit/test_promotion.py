@@ -1,7 +1,7 @@
 import pytest
 
 from reprolab.core.errors import ReprolabError
-from reprolab.promotion import leaf_diff, nest, promotion_plan
+from reprolab.workflow.config_edits import leaf_diff, nest, promotion_plan
 
 OPTIONS = {
     "model": {

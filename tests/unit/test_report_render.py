@@ -5,10 +5,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from reprolab.comparison import ABSENT, MetricDelta, Verdict
-from reprolab.offline_plots import build_template
-from reprolab.plot_images import render_pngs
-from reprolab.report import Comparison, render
+from reprolab.workflow.gate import ABSENT, MetricDelta, Verdict
+from reprolab.workflow.offline_plots import build_template
+from reprolab.workflow.plot_images import render_pngs
+from reprolab.workflow.report import Comparison, render
 
 
 def test_report_has_verdict_key_metrics_folded_rest_params_and_images():

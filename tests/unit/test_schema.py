@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from reprolab.core.errors import ReprolabError
-from reprolab.schema import describe_failures, require_valid, validate_frame
+from reprolab.data.contract import describe_failures, require_valid, validate_frame
 
 
 def test_valid_frame_passes_with_missing_values_reported(penguins, data_cfg):

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from reprolab.core.errors import ReprolabError
-from reprolab.serving import model_rows, record_model, request_model
+from reprolab.serve.scoring import model_rows, record_model, request_model
 
 SCHEMA = {
     "task": "classification",

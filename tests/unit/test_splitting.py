@@ -1,7 +1,7 @@
 import pytest
 
 from reprolab.core.errors import ReprolabError
-from reprolab.splitting import split_dataset
+from reprolab.data.splitting import split_dataset
 
 
 def test_stratified_split_keeps_class_shares_and_all_rows(penguins, data_cfg):
@@ -46,7 +46,7 @@ def test_unknown_method_names_the_key(penguins, data_cfg):
 def test_duplicated_rows_on_both_sides_of_the_split_are_counted_and_refused():
     import pandas as pd
 
-    from reprolab.splitting import (
+    from reprolab.data.splitting import (
         count_test_rows_in_train,
         require_small_overlap,
         split_stratified,
@@ -67,7 +67,7 @@ def test_duplicated_rows_on_both_sides_of_the_split_are_counted_and_refused():
 def test_a_test_size_that_is_not_a_number_is_one_line():
     import pandas as pd
 
-    from reprolab.splitting import split_dataset
+    from reprolab.data.splitting import split_dataset
 
     frame = pd.DataFrame({"x": range(20), "y": [0, 1] * 10})
     schema = {"target": "y", "task": "classification"}
@@ -79,7 +79,7 @@ def test_a_test_size_that_is_not_a_number_is_one_line():
 def test_time_split_on_a_date_column(test_from):
     import pandas as pd
 
-    from reprolab.splitting import split_by_time
+    from reprolab.data.splitting import split_by_time
 
     days = pd.date_range("2024-01-01", periods=120, freq="D").strftime("%Y-%m-%d")
     frame = pd.DataFrame({"listed_on": days, "y": [0, 1] * 60})
@@ -94,8 +94,8 @@ def test_time_split_on_a_date_column(test_from):
 def test_a_date_time_column_validates_and_is_recorded_in_the_schema():
     import pandas as pd
 
-    from reprolab.inference import effective_schema
-    from reprolab.schema import validate_frame
+    from reprolab.data.contract import validate_frame
+    from reprolab.data.schema_inference import effective_schema
 
     frame = pd.DataFrame(
         {

@@ -3,7 +3,7 @@ import subprocess
 import pytest
 
 from reprolab.core.errors import ReprolabError
-from reprolab.sweep import expand, failure_reason, load_grid, refuse_untracked
+from reprolab.workflow.sweep import expand, failure_reason, load_grid, refuse_untracked
 
 
 def test_expand_uses_hydra_sweep_syntax():

@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from reprolab import synthetic
 from reprolab.core.errors import ReprolabError
+from reprolab.data import synthetic
 
 SOURCE = {
     "seed": 0,

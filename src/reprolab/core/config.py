@@ -12,6 +12,18 @@ from typing import Any
 from reprolab.core.errors import ReprolabError
 
 PARAMS_FILE = Path("params.yaml")
+PIPELINE_FILE = Path("dvc.yaml")
+LOCK_FILE = Path("dvc.lock")
+# Users' data files, versioned by DVC (`dvc add data/external/<file>`): ingest depends
+# on the whole folder, so a new version of a file reruns the pipeline.
+EXTERNAL_DIR = Path("data/external")
+# Pinned schemas (`data.schema_file`): validate depends on the whole folder.
+SCHEMAS_DIR = Path("schemas")
+# The PR report and its plot images (`make report`), not pipeline outputs.
+PR_REPORT = Path("reports/pr_report.md")
+PR_PLOTS = Path("reports/pr_plots")
+# The page template that makes `dvc plots show/diff` render offline (`make install`).
+OFFLINE_PLOTS_TEMPLATE = Path(".dvc/offline_plots.html")
 # Production batches that the `monitor` stage compares with the training data.
 PRODUCTION_DIR = Path("data/production")
 CONF_DIR = Path("conf")
@@ -41,6 +53,10 @@ class Paths:
     monitor_metrics = Path("metrics/monitor.json")
     drift = Path("plots/drift.json")
     monitor_report = Path("reports/monitor.md")
+
+
+# Every output of the pipeline (dvc.yaml's outs, metrics and plots; a test keeps them equal).
+PIPELINE_OUTPUTS = tuple(sorted(v for k, v in vars(Paths).items() if not k.startswith("_")))
 
 
 _MISSING = object()

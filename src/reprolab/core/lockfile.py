@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from reprolab.core.config import LOCK_FILE
 from reprolab.core.errors import ReprolabError
 
-LOCK_FILE = Path("dvc.lock")
 FIX = "run `dvc checkout` (or `dvc pull`; `dvc repro` to rebuild)"
 
 

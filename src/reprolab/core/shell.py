@@ -1,4 +1,4 @@
-"""What every stage shares: `--help`, logging, and turning user errors into one line.
+"""The one shell of stages and commands: arguments, logging, and user errors as one line.
 
 Stage modules import heavy libraries inside their body function, after argument
 parsing, so `python -m reprolab.stages.<stage> --help` starts instantly.
@@ -7,12 +7,38 @@ parsing, so `python -m reprolab.stages.<stage> --help` starts instantly.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from reprolab.core.errors import ReprolabError
+
+
+def command_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
+    """An argument parser named after the module, with its docstring as help text."""
+    return argparse.ArgumentParser(
+        prog=f"python -m {module}",
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _log_to_stderr(name: str) -> None:
+    """Progress lines (`log(...)` in core.files) go to stderr, prefixed by the command."""
+    logging.basicConfig(level=logging.INFO, format=f"{name}: %(message)s", stream=sys.stderr)
+
+
+@contextlib.contextmanager
+def user_errors(command: str, exit_code: int = 1) -> Iterator[None]:
+    """Log progress; turn a ReprolabError into one line on stderr and an exit code."""
+    _log_to_stderr(command)
+    try:
+        yield
+    except ReprolabError as error:
+        print(f"{command}: error: {error}", file=sys.stderr)
+        raise SystemExit(exit_code) from None
 
 
 def run_stage(
@@ -32,12 +58,7 @@ def run_stage(
         epilog="Run from the repository root; parameters come from params.yaml.",
     )
     parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format=f"{stage}: %(message)s", stream=sys.stderr)
-    log = logging.getLogger("reprolab")
     started = time.perf_counter()
-    try:
+    with user_errors(stage):
         summary = body()
-    except ReprolabError as error:
-        print(f"{stage}: error: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
-    log.info("%s (%.1f s)", summary, time.perf_counter() - started)
+    logging.getLogger("reprolab").info("%s (%.1f s)", summary, time.perf_counter() - started)

@@ -4,11 +4,11 @@ from reprolab.core.shell import run_stage
 
 
 def evaluate() -> str:
-    from reprolab import evaluation
     from reprolab.core.config import Paths
     from reprolab.core.files import read_parquet, read_yaml, write_json
-    from reprolab.features import feature_columns, require_columns
-    from reprolab.persistence import load_model
+    from reprolab.data.columns import feature_columns, require_columns
+    from reprolab.model import evaluation
+    from reprolab.model.persistence import load_model
 
     schema = read_yaml(Paths.schema)
     test = read_parquet(Paths.test)

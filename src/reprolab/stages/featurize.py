@@ -6,16 +6,15 @@ from reprolab.core.shell import run_stage
 def featurize() -> str:
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.files import read_parquet, read_yaml, write_parquet
-    from reprolab.features import (
+    from reprolab.data.columns import feature_columns, require_columns
+    from reprolab.model.features import (
         build_preprocessor,
         categorical_encoding,
-        feature_columns,
         feature_dtype,
         keep_sparse,
-        require_columns,
         transform_to_frame,
     )
-    from reprolab.persistence import save_model
+    from reprolab.model.persistence import save_model
 
     schema = read_yaml(Paths.schema)
     train = read_parquet(Paths.train)

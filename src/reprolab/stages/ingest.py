@@ -6,13 +6,13 @@ from reprolab.core.shell import run_stage
 def ingest() -> str:
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.files import log, write_parquet
-    from reprolab.inference import normalize_booleans
-    from reprolab.sources import load_source
+    from reprolab.data.sources import load_source
+    from reprolab.data.tables import normalize_booleans
 
     data = get(load_params(), "data")
     if data["source"].get("kind") == "synthetic":
         # Written chunk by chunk: 10M rows never sit in memory at once.
-        from reprolab import synthetic
+        from reprolab.data import synthetic
 
         spec = synthetic.spec_from_config(data["source"])
         rows, columns = synthetic.write(Paths.raw, synthetic.generate(spec), spec.rows)

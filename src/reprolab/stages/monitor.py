@@ -6,7 +6,7 @@ from reprolab.core.shell import run_stage
 def monitor() -> str:
     from reprolab.core.config import PRODUCTION_DIR, Paths, get, load_params
     from reprolab.core.files import log, read_yaml, write_bytes, write_json
-    from reprolab.monitoring import (
+    from reprolab.monitor.verdict import (
         drift_records,
         monitor_settings,
         no_data_summary,
@@ -32,11 +32,10 @@ def _compare(batches, schema, cfg):
     from reprolab.core.config import PRODUCTION_DIR, Paths
     from reprolab.core.errors import ReprolabError
     from reprolab.core.files import log, read_parquet
-    from reprolab.features import feature_columns, require_columns
-    from reprolab.inference import normalize_booleans
-    from reprolab.monitoring import monitor_summary, reference_sample
-    from reprolab.persistence import load_model
-    from reprolab.sources import read_csv, read_parquet_table
+    from reprolab.data.columns import feature_columns, require_columns
+    from reprolab.data.tables import normalize_booleans, read_csv, read_parquet_table
+    from reprolab.model.persistence import load_model
+    from reprolab.monitor.verdict import monitor_summary, production_performance, reference_sample
 
     frames = []
     for path in batches:
@@ -57,25 +56,8 @@ def _compare(batches, schema, cfg):
     model = load_model(Paths.model)
     columns = feature_columns(schema)
     predictions = (model.predict(reference[columns]), model.predict(current[columns]))
-    performance = _performance(current, predictions[1], schema)
+    performance = production_performance(current, predictions[1], schema)
     return monitor_summary(reference, current, schema, predictions, cfg, performance)
-
-
-def _performance(current, predicted, schema):
-    """Metrics on the production rows that carry a label, if any."""
-    from reprolab import evaluation
-
-    target = schema["target"]
-    if target not in current.columns or current[target].isna().all():
-        return None
-    labelled = current[target].notna().to_numpy()
-    y_true, predicted = current.loc[labelled, target], predicted[labelled]
-    if schema["task"] == "regression":
-        return evaluation.regression_metrics(y_true, predicted)
-    return {
-        "accuracy": round(float((predicted == y_true.to_numpy()).mean()), 6),
-        "labelled_rows": int(labelled.sum()),
-    }
 
 
 if __name__ == "__main__":

@@ -7,18 +7,18 @@ def package() -> str:
     import json
     from pathlib import Path
 
-    from reprolab.card import (
+    from reprolab.core.config import PARAMS_FILE, Paths, load_params
+    from reprolab.core.files import log, read_yaml, write_bytes, write_json
+    from reprolab.core.lockfile import file_md5
+    from reprolab.model.card import (
         code_version,
         model_card,
         parquet_summary,
         render_markdown,
         stage_code_files,
     )
-    from reprolab.compose import composed_text, differences
-    from reprolab.core.config import PARAMS_FILE, Paths, load_params
-    from reprolab.core.files import log, read_yaml, write_bytes, write_json
-    from reprolab.core.lockfile import file_md5
-    from reprolab.persistence import load_model
+    from reprolab.model.persistence import load_model
+    from reprolab.workflow.compose import composed_text, differences
 
     params = load_params()
     # `dvc repro` runs whatever params.yaml says; say when that is not what conf/ gives.

@@ -6,7 +6,11 @@ from reprolab.core.shell import run_stage
 def split() -> str:
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.files import log, read_parquet, read_yaml, write_parquet
-    from reprolab.splitting import count_test_rows_in_train, require_small_overlap, split_dataset
+    from reprolab.data.splitting import (
+        count_test_rows_in_train,
+        require_small_overlap,
+        split_dataset,
+    )
 
     params = load_params()
     schema = read_yaml(Paths.schema)

@@ -5,33 +5,23 @@ from reprolab.core.shell import run_stage
 
 def train() -> str:
     from reprolab.core.config import Paths, get, load_params
-    from reprolab.core.errors import ReprolabError
     from reprolab.core.files import log, read_parquet, read_yaml
-    from reprolab.features import native_categorical_mask
-    from reprolab.models import (
+    from reprolab.model.estimators import (
         build_estimator,
         build_inference_pipeline,
         fit_estimator,
         use_categorical_codes,
     )
-    from reprolab.persistence import load_model, save_model
+    from reprolab.model.features import native_categorical_mask, training_matrix
+    from reprolab.model.persistence import load_model, save_model
 
     schema = read_yaml(Paths.schema)
     target = schema["target"]
     features = read_parquet(Paths.train_features)
     preprocessor = load_model(Paths.preprocessor)
-    found = [c for c in features.columns if c != target]
-    if found == list(preprocessor.get_feature_names_out()):
-        # The stored precision (features.dtype), without a float64 copy.
-        matrix = features[found].to_numpy()
-    elif preprocessor.sparse_output_ and found == list(preprocessor.feature_names_in_):
-        # Too large as a dense matrix (featurize kept the input columns): encode here.
-        matrix = preprocessor.transform(features[found])
-    else:
-        raise ReprolabError(
-            f"{Paths.train_features}: feature columns do not match {Paths.preprocessor}; "
-            "expected both from the same featurize run (run `dvc repro`)"
-        )
+    matrix = training_matrix(
+        features.drop(columns=[target]), preprocessor, str(Paths.train_features)
+    )
     labels = features[target].to_numpy()
     del features  # its memory is free for the estimator's
     params = load_params()

@@ -4,18 +4,15 @@ from reprolab.core.shell import run_stage
 
 
 def validate() -> str:
-    from pathlib import Path
-
     from reprolab.core.config import Paths, get, load_params
-    from reprolab.core.errors import ReprolabError
-    from reprolab.core.files import log, read_parquet, read_yaml, write_json, write_yaml
-    from reprolab.inference import effective_schema, require_schema_keys
-    from reprolab.schema import (
+    from reprolab.core.files import log, read_parquet, write_json, write_yaml
+    from reprolab.data.contract import (
         drop_missing_target,
         duplicate_rows,
         require_valid,
         validate_frame,
     )
+    from reprolab.data.schema_inference import effective_schema, pinned_schema
 
     data = get(load_params(), "data")
     policy = data.get("missing_target", "fail")
@@ -25,13 +22,7 @@ def validate() -> str:
             "dropped %d rows with no target %r (data.missing_target: drop)", dropped, data["target"]
         )
     if data.get("schema_file"):
-        pinned = Path(data["schema_file"])
-        if Path("schemas").resolve() not in pinned.resolve().parents:
-            raise ReprolabError(
-                f"data.schema_file: {pinned} is outside schemas/; expected it "
-                "there (validate depends on that folder)"
-            )
-        schema = require_schema_keys(read_yaml(pinned), str(pinned))
+        schema = pinned_schema(data["schema_file"])
         log.info("schema pinned by %s", data["schema_file"])
     else:
         schema = effective_schema(frame, data)

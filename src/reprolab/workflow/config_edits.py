@@ -4,7 +4,7 @@ With DVC's Hydra integration, params.yaml is recomposed from conf/ on every
 `dvc exp run`, so keeping an experiment means writing it back into conf/: the group
 choices go into the defaults list, and the values that differ from those groups go
 into the body of config.yaml, which `_self_` (last in the defaults list) merges on
-top. Pure functions; `reprolab.promote` is the command line.
+top. Pure functions; `reprolab.workflow.promote` is the command line.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Write a simulated production batch from the held-out test split, with optional drift.
 
-    python -m reprolab.simulate --output data/production/batch_001.parquet --rows 500 \\
+    python -m reprolab.monitor.test_batch --output data/production/batch_001.parquet --rows 500 \\
         --seed 1 [--shift body_mass_g=1.5] [--mix island=Dream:0.8] \\
         [--missing sex=0.3] [--label-shift Gentoo:0.7]
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reprolab.cli import command_parser, user_errors
 from reprolab.core.errors import ReprolabError
+from reprolab.core.shell import command_parser, user_errors
 
 
 def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     from reprolab.core.config import Paths
     from reprolab.core.files import read_parquet, read_yaml, write_parquet
 
-    parser = command_parser("reprolab.simulate", __doc__)
+    parser = command_parser("reprolab.monitor.test_batch", __doc__)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)

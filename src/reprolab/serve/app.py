@@ -37,15 +37,15 @@ from reprolab.core.config import Paths, get, load_params
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import read_yaml
 from reprolab.core.lockfile import require_locked
-from reprolab.http_limits import BodyLimit, bounded_errors
-from reprolab.persistence import load_model
-from reprolab.serving import (
+from reprolab.model.persistence import load_model
+from reprolab.serve.limits import BodyLimit, bounded_errors
+from reprolab.serve.scoring import (
     record_model,
     request_model,
     require_model_fits_schema,
     score_records,
 )
-from reprolab.vcs import call
+from reprolab.workflow.vcs import call
 
 ALLOW_UNLISTED = "REPROLAB_ALLOW_UNLISTED_MODEL"
 
@@ -195,9 +195,9 @@ def create_app() -> FastAPI:
 def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
-    from reprolab.cli import command_parser, user_errors
+    from reprolab.core.shell import command_parser, user_errors
 
-    parser = command_parser("reprolab.service", __doc__)
+    parser = command_parser("reprolab.serve.app", __doc__)
     parser.add_argument(
         "--allow-unlisted-model",
         action="store_true",
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
         f"serve: serving {Paths.model} on http://{serve['host']}:{serve['port']}", file=sys.stderr
     )
     uvicorn.run(
-        "reprolab.service:create_app",
+        "reprolab.serve.app:create_app",
         factory=True,
         host=serve["host"],
         port=int(serve["port"]),

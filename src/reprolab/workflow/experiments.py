@@ -1,10 +1,10 @@
 """Print the experiments as a Markdown table ranked by the primary metric.
 
-    python -m reprolab.exps            # what `make exps` runs: experiments of the last 10 commits
-    python -m reprolab.exps --all      # `make exps ALL=1`: of every commit
+    python -m reprolab.workflow.experiments            # what `make exps` runs: experiments of the last 10 commits
+    python -m reprolab.workflow.experiments --all      # `make exps ALL=1`: of every commit
 
 Only params that differ between the listed runs are shown, with the key metrics
-from `evaluate.key_metrics` (primary metric first, direction from the config).
+from `ranking.key_metrics` (primary metric first, direction from the config).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import json
 import re
 import sys
 
-from reprolab.cli import command_parser, user_errors
-from reprolab.comparison import resolve_compare
 from reprolab.core.config import get, load_params
-from reprolab.experiments import parse_exp_show, to_markdown
-from reprolab.vcs import dvc, git
+from reprolab.core.shell import command_parser, user_errors
+from reprolab.workflow.experiment_table import parse_exp_show, to_markdown
+from reprolab.workflow.ranking import resolve_compare
+from reprolab.workflow.vcs import dvc, git
 
 # refs/exps/<2 hex>/<38 hex>/<name>: one per experiment (not the queue's own refs).
 _EXPERIMENT_REF = re.compile(r"^refs/exps/[0-9a-f]{2}/[0-9a-f]{38}/")
@@ -34,7 +34,7 @@ def experiment_count() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = command_parser("reprolab.exps", __doc__)
+    parser = command_parser("reprolab.workflow.experiments", __doc__)
     parser.add_argument(
         "--all",
         "--all-commits",
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.workspace:
             rows = [row for row in rows if row.rev != "workspace"]
         names = {name for row in rows for name in row.metrics}
-        compare = resolve_compare(get(load_params(), "evaluate"), names)
+        compare = resolve_compare(get(load_params(), "ranking"), names)
         print(to_markdown(rows, compare), end="")
         hidden = experiment_count() - shown
         if hidden > 0 and not args.all_commits:

@@ -1,6 +1,6 @@
 """Run a named sweep grid from conf/sweeps.yaml as DVC experiments and wait for all of them.
 
-    python -m reprolab.sweep [--grid default] [--mode workspace|queue] [--jobs N]
+    python -m reprolab.workflow.sweep [--grid default] [--mode workspace|queue] [--jobs N]
 
 `workspace` (default) runs the combinations one after another with `dvc exp run` (the fastest
 on a 2-core machine, see README) and restores the workspace's pipeline files
@@ -11,22 +11,19 @@ their error, and the exit code is non-zero if any failed.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from reprolab.cli import command_parser, user_errors
-from reprolab.compose import composed_text
 from reprolab.core.config import CONF_DIR, PARAMS_FILE, PIPELINE_STATE
 from reprolab.core.errors import ReprolabError
-from reprolab.vcs import RESET_HINT, changed_pipeline_files
+from reprolab.core.shell import command_parser, user_errors
+from reprolab.workflow.compose import composed_text
+from reprolab.workflow.vcs import RESET_HINT, call, changed_pipeline_files, git, start_detached
 
 GRIDS_FILE = CONF_DIR / "sweeps.yaml"
 # What `dvc exp run` in the workspace rewrites; restored after a workspace sweep.
@@ -58,14 +55,9 @@ def expand(overrides: list[str]) -> list[list[str]]:
 
 def untracked_sources(root: Path = Path()) -> list[str]:
     """Files under src/ or conf/ that git does not track: queued runs would not see them."""
-    result = subprocess.run(
-        ["git", "ls-files", "--others", "--exclude-standard", "--", "src", "conf"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
+    return sorted(
+        git("ls-files", "--others", "--exclude-standard", "--", "src", "conf", cwd=root).split()
     )
-    return sorted(result.stdout.split())
 
 
 def refuse_untracked(root: Path = Path()) -> None:
@@ -115,30 +107,8 @@ def failure_reason(log: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def _dvc(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["dvc", *args], capture_output=True, text=True, check=False)
-
-
-def _run_as_group(*cmd: str) -> subprocess.CompletedProcess:
-    """Run a command in a process group of its own; if we are stopped (SIGTERM, Ctrl-C),
-    end the whole group, so that no stage it started writes outputs after the
-    workspace has been restored."""
-    process = subprocess.Popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = process.communicate()
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        raise
-    return subprocess.CompletedProcess(cmd, process.returncode, out, err)
+def _dvc(*args: str, own_group: bool = False) -> subprocess.CompletedProcess:
+    return call("dvc", *args, check=False, own_group=own_group)
 
 
 def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
@@ -151,7 +121,7 @@ def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
     try:
         for number, combo in enumerate(combos, start=1):
             started = time.perf_counter()
-            done = _run_as_group("dvc", "exp", "run", *(arg for o in combo for arg in ("-S", o)))
+            done = _dvc("exp", "run", *(arg for o in combo for arg in ("-S", o)), own_group=True)
             ok = done.returncode == 0
             error = None if ok else failure_reason(done.stdout + "\n" + done.stderr)
             results.append({"overrides": combo, "ok": ok, "error": error})
@@ -226,18 +196,7 @@ def run_in_queue(
         raise ReprolabError(f"dvc exp run --queue failed: {queued.stderr.strip()}")
     names = sorted(set(_queue_status()) - before)
     print(f"queued {len(names)} experiments; running with {jobs} worker(s)", flush=True)
-    # The workers it starts outlive it and inherit its output: a pipe would never close.
-    with tempfile.TemporaryFile("w+") as errors:
-        started = subprocess.run(
-            ["dvc", "queue", "start", "-j", str(jobs)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-            check=False,
-        )
-        errors.seek(0)
-        if started.returncode != 0:
-            raise ReprolabError(f"dvc queue start failed: {errors.read().strip()}")
+    start_detached("dvc", "queue", "start", "-j", str(jobs))
     try:
         finished = wait_for(names, timeout, poll)
     finally:
@@ -254,7 +213,7 @@ def run_in_queue(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = command_parser("reprolab.sweep", __doc__)
+    parser = command_parser("reprolab.workflow.sweep", __doc__)
     parser.add_argument("--grid", default="default", help="grid name in conf/sweeps.yaml")
     parser.add_argument("--mode", choices=("workspace", "queue"), default="workspace")
     parser.add_argument("--jobs", "-j", type=int, default=1, help="queue workers (queue mode)")

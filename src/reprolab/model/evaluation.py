@@ -20,43 +20,6 @@ MAX_CURVE_POINTS = 200
 MAX_PLOT_ROWS = 2000
 
 
-# Which way is better, for metrics this module writes (per-class ones by their suffix).
-_DIRECTIONS = {
-    "accuracy": "maximize",
-    "balanced_accuracy": "maximize",
-    "f1_macro": "maximize",
-    "roc_auc_ovr": "maximize",
-    "log_loss": "minimize",
-    "precision": "maximize",
-    "rmse": "minimize",
-    "mae": "minimize",
-    "r2": "maximize",
-    "recall": "maximize",
-    "f1": "maximize",
-}
-
-
-# What `auto` means in the `evaluate` config section, by task.
-TASK_METRICS = {
-    "classification": {
-        "primary": "balanced_accuracy",
-        "secondary": "log_loss",
-        "key": ["balanced_accuracy", "accuracy", "f1_macro", "roc_auc_ovr", "log_loss"],
-    },
-    "regression": {"primary": "rmse", "secondary": "mae", "key": ["rmse", "mae", "r2"]},
-}
-
-
-def task_of(metric_names: set[str]) -> str:
-    """Which task a metrics file came from, by the metrics it holds."""
-    return "regression" if "rmse" in metric_names else "classification"
-
-
-def direction_of(metric: str) -> str | None:
-    """'maximize', 'minimize', or None for counts such as support and test_rows."""
-    return _DIRECTIONS.get(metric.rsplit(".", 1)[-1])
-
-
 def require_finite(metrics: dict[str, Any], test_rows: int) -> None:
     """A metric that is undefined on this test split (R² of one row, AUC of one class)
     would be written as NaN: refuse, naming it, before any file is replaced."""
@@ -83,7 +46,7 @@ def _curve_classes(classes: list[Any]) -> list[int]:
 
 def predicted_labels(proba: np.ndarray, classes: list[Any]) -> np.ndarray:
     """The most probable class of each row, as `predict` would return it."""
-    return np.asarray(classes)[proba.argmax(axis=1)]
+    return np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
 
 
 def classification_metrics(
@@ -188,6 +151,11 @@ def precision_recall_records(
             for i, k in enumerate(evenly_spaced(len(recall), MAX_CURVE_POINTS))
         ]
     return records
+
+
+def label_accuracy(y_true: pd.Series, predicted: np.ndarray) -> float:
+    """Share of rows whose predicted label is the true one."""
+    return _round((np.asarray(predicted) == y_true.to_numpy()).mean())
 
 
 def regression_metrics(y_true: pd.Series, predicted: np.ndarray) -> dict[str, Any]:

@@ -215,24 +215,6 @@ def native_categorical_mask(preprocessor: ColumnTransformer) -> list[bool] | Non
     return [name.startswith("cat__") for name in preprocessor.get_feature_names_out()]
 
 
-def feature_columns(data: dict[str, Any]) -> list[str]:
-    """The input columns the model reads: numeric, categorical, then date features."""
-    return [
-        *(data.get("numeric") or []),
-        *(data.get("categorical") or []),
-        *(data.get("date_features") or []),
-    ]
-
-
-def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> None:
-    """Fail with the names of any `columns` that `frame` (read from `source`) lacks."""
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ReprolabError(
-            f"{source}: column(s) {missing} not found; expected by the data config (conf/data)"
-        )
-
-
 def transform_to_frame(
     preprocessor: ColumnTransformer, frame: pd.DataFrame, dtype: str = "float64", fit: bool = False
 ) -> pd.DataFrame:
@@ -242,3 +224,18 @@ def transform_to_frame(
     # copy=False: the transform's output is already a fresh array of this dtype.
     values = np.asarray(values).astype(dtype, copy=False)
     return pd.DataFrame(values, columns=list(preprocessor.get_feature_names_out()), copy=False)
+
+
+def training_matrix(features: pd.DataFrame, preprocessor: ColumnTransformer, source: str) -> Any:
+    """The matrix to fit on, from featurize's output: its encoded columns as they are (the
+    stored precision, no float64 copy), or, when featurize kept the input columns because
+    the encoded matrix is sparse and too large as a dense one, encoded here."""
+    found = list(features.columns)
+    if found == list(preprocessor.get_feature_names_out()):
+        return features.to_numpy()
+    if preprocessor.sparse_output_ and found == list(preprocessor.feature_names_in_):
+        return preprocessor.transform(features)
+    raise ReprolabError(
+        f"{source}: feature columns do not match the fitted preprocessor; expected both "
+        "from the same featurize run (run `dvc repro`)"
+    )

@@ -1,6 +1,6 @@
 """Check byte-reproducibility: build the pipeline twice from clean copies, compare outputs.
 
-    python -m reprolab.verify [-S key=value ...]      # what `make verify` runs
+    python -m reprolab.workflow.verify [-S key=value ...]      # what `make verify` runs
 
 Each copy holds the workspace's git-tracked files and the data files under
 data/external/, in a new git repository with an empty DVC cache; `-S` overrides
@@ -12,51 +12,33 @@ dvc.yaml must hash the same, or each difference is named and the exit code is 1.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
-from reprolab.cli import command_parser, user_errors
+from reprolab.core.config import EXTERNAL_DIR, PIPELINE_OUTPUTS
 from reprolab.core.errors import ReprolabError
 from reprolab.core.lockfile import file_md5
-from reprolab.sources import EXTERNAL_DIR
+from reprolab.core.shell import command_parser, user_errors
+from reprolab.workflow.vcs import call, git
 
 IDENTITY = ["-c", "user.name=reprolab verify", "-c", "user.email=verify@reprolab.invalid"]
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-    ).stdout
 
 
 def clean_copy(root: Path, dest: Path) -> Path:
     """A new git repository with root's tracked files (as in the workspace) and its
     data/external files; no DVC cache, no outputs."""
-    tracked = [name for name in _git(root, "ls-files", "-z").split("\0") if name]
+    tracked = [name for name in git("ls-files", "-z", cwd=root).split("\0") if name]
     external = sorted(p.relative_to(root) for p in (root / EXTERNAL_DIR).rglob("*") if p.is_file())
     for name in [*tracked, *map(str, external)]:
         if (root / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, dest / name)
-    _git(dest, "init", "-q", "-b", "main")
-    _git(dest, "add", "-A")
-    _git(dest, *IDENTITY, "commit", "-qm", "clean copy")
+    git("init", "-q", "-b", "main", cwd=dest)
+    git("add", "-A", cwd=dest)
+    git(*IDENTITY, "commit", "-qm", "clean copy", cwd=dest)
     return dest
-
-
-def outputs(pipeline: dict) -> list[str]:
-    """Every file dvc.yaml declares as a stage output, metric or plot."""
-    paths = []
-    for stage in pipeline["stages"].values():
-        for section in ("outs", "metrics", "plots"):
-            for entry in stage.get(section, []):
-                paths.append(next(iter(entry)) if isinstance(entry, dict) else entry)
-    return sorted(paths)
 
 
 def digest(path: Path) -> str:
@@ -66,13 +48,7 @@ def digest(path: Path) -> str:
 
 
 def build(copy: Path) -> None:
-    result = subprocess.run(
-        ["dvc", "repro", "--force", "--no-run-cache"],
-        cwd=copy,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = call("dvc", "repro", "--force", "--no-run-cache", cwd=copy, check=False)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
         raise ReprolabError(f"dvc repro failed in {copy}:\n{tail}")
@@ -80,18 +56,17 @@ def build(copy: Path) -> None:
 
 def verify(root: Path, overrides: list[str]) -> list[str]:
     """Differences between two clean builds, as 'path: hash1 != hash2' lines."""
-    pipeline = yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="reprolab-verify-") as tmp:
         copies = [clean_copy(root, Path(tmp) / name) for name in ("first", "second")]
         if overrides:
-            from reprolab.compose import compose_to
+            from reprolab.workflow.compose import compose_to
 
             for copy in copies:  # one at a time: Hydra's global state is not thread-safe
                 compose_to(copy / "params.yaml", copy, overrides)
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(build, copies))
         differences = []
-        for path in outputs(pipeline):
+        for path in map(str, PIPELINE_OUTPUTS):
             first, second = (digest(copy / path) for copy in copies)
             print(f"{first}  {path}")
             if first != second or first == "missing":
@@ -100,7 +75,7 @@ def verify(root: Path, overrides: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = command_parser("reprolab.verify", __doc__)
+    parser = command_parser("reprolab.workflow.verify", __doc__)
     parser.add_argument(
         "-S",
         "--set",

@@ -9,12 +9,15 @@ commit it (`data.schema_file`) to pin it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pandas.api import types as ptypes
 
+from reprolab.core.config import SCHEMAS_DIR
 from reprolab.core.errors import ReprolabError
+from reprolab.core.files import read_yaml
 
 MAX_CLASSES = 20  # an integer target with more distinct values is a regression target
 FREE_TEXT_LENGTH = 30
@@ -83,22 +86,6 @@ def exclusion_reason(series: pd.Series, target: pd.Series) -> str | None:
 def _observed(series: pd.Series) -> list[Any]:
     """Distinct values as plain Python values (YAML-friendly), sorted."""
     return sorted(series.dropna().unique().tolist())
-
-
-def normalize_booleans(frame: pd.DataFrame) -> list[str]:
-    """Store true/false columns as the strings 'True'/'False' (in place): they are then
-    categories, which scikit-learn's imputers accept. Returns the columns changed."""
-    changed = []
-    for column in frame.columns:
-        values = frame[column].dropna()
-        if ptypes.is_bool_dtype(frame[column]) or (
-            not values.empty
-            and ptypes.is_object_dtype(frame[column])
-            and values.map(type).eq(bool).all()
-        ):
-            frame[column] = frame[column].map({True: "True", False: "False"}).astype("str")
-            changed.append(str(column))
-    return changed
 
 
 def role_of(series: pd.Series) -> str:
@@ -241,3 +228,14 @@ def require_schema_keys(schema: Any, source: str) -> dict[str, Any]:
             f"{source}: missing key(s) {missing}; expected those of reports/schema.yaml"
         )
     return schema
+
+
+def pinned_schema(value: Any) -> dict[str, Any]:
+    """The schema file that `data.schema_file` pins, which must lie under schemas/."""
+    pinned = Path(str(value))
+    if SCHEMAS_DIR.resolve() not in pinned.resolve().parents:
+        raise ReprolabError(
+            f"data.schema_file: {pinned} is outside {SCHEMAS_DIR}/; expected it there "
+            "(validate depends on that folder)"
+        )
+    return require_schema_keys(read_yaml(pinned), str(pinned))

@@ -5,17 +5,16 @@ without network. This template inlines them from the installed vl-convert-python
 package instead; `.dvc/config` points `plots.html_template` at it. It is built at
 set-up (`make install`), never committed.
 
-    python -m reprolab.offline_plots [--output .dvc/offline_plots.html]
+    python -m reprolab.workflow.offline_plots [--output .dvc/offline_plots.html]
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from reprolab.cli import command_parser
+from reprolab.core.config import OFFLINE_PLOTS_TEMPLATE
 from reprolab.core.files import write_bytes
-
-TEMPLATE = Path(".dvc/offline_plots.html")
+from reprolab.core.shell import command_parser
 
 PAGE = """<!DOCTYPE html>
 <html>
@@ -62,8 +61,8 @@ def build_template() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = command_parser("reprolab.offline_plots", __doc__)
-    parser.add_argument("--output", type=Path, default=TEMPLATE)
+    parser = command_parser("reprolab.workflow.offline_plots", __doc__)
+    parser.add_argument("--output", type=Path, default=OFFLINE_PLOTS_TEMPLATE)
     args = parser.parse_args(argv)
     write_bytes(args.output, build_template().encode("utf-8"))
     print(f"wrote {args.output}")

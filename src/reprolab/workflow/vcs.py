@@ -8,7 +8,11 @@ never a CalledProcessError traceback.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
+import tempfile
 from pathlib import Path
 
 from reprolab.core.config import PIPELINE_STATE
@@ -17,28 +21,67 @@ from reprolab.core.errors import ReprolabError
 RESET_HINT = "`make reset` puts the committed state back (your changes are kept in a git stash)"
 
 
-def call(*cmd: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def call(
+    *cmd: str, cwd: Path | None = None, check: bool = True, own_group: bool = False
+) -> subprocess.CompletedProcess:
     """Run `git ...` or `dvc ...` and capture its output; on failure (with `check`) raise
-    one line naming the command."""
+    one line naming the command.
+
+    `own_group`: run it in a process group of its own and, if we are stopped (SIGTERM,
+    Ctrl-C), end the whole group, so that no stage it started writes outputs after we
+    have put the workspace back."""
     try:
-        result = subprocess.run(
+        process = subprocess.Popen(
             list(cmd),
             cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
             stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=own_group,
         )
     except FileNotFoundError:
         raise ReprolabError(
             f"{cmd[0]}: command not found; expected it on PATH (run `make install` and "
             "`source .venv/bin/activate`)"
         ) from None
+    try:
+        out, err = process.communicate()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            if own_group:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+        process.wait()
+        raise
+    result = subprocess.CompletedProcess(list(cmd), process.returncode, out, err)
     if check and result.returncode != 0:
-        lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
-        reason = lines[-1].strip() if lines else f"exit code {result.returncode}"
-        raise ReprolabError(f"`{' '.join(cmd)}` failed: {reason}")
+        raise ReprolabError(f"`{' '.join(cmd)}` failed: {last_line(err or out, result.returncode)}")
     return result
+
+
+def last_line(output: str, returncode: int) -> str:
+    lines = [line for line in output.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else f"exit code {returncode}"
+
+
+def start_detached(*cmd: str) -> None:
+    """Start a command whose children outlive it (e.g. `dvc queue start`'s workers): they
+    inherit its output, so a pipe would never close; its errors go through a file."""
+    with tempfile.TemporaryFile("w+") as errors:
+        result = subprocess.run(
+            list(cmd),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            check=False,
+        )
+        errors.seek(0)
+        if result.returncode != 0:
+            raise ReprolabError(
+                f"`{' '.join(cmd)}` failed: {last_line(errors.read(), result.returncode)}"
+            )
 
 
 def git(*args: str, cwd: Path | None = None) -> str:

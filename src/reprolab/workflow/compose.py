@@ -11,9 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from reprolab.cli import command_parser
 from reprolab.core.config import CONF_DIR, PARAMS_FILE, flatten
 from reprolab.core.files import write_bytes
+from reprolab.core.shell import command_parser
 
 
 def compose_to(output: Path, root: Path, overrides: list[str] | None = None) -> None:
@@ -76,7 +76,7 @@ def recompose(root: Path = Path()) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = command_parser("reprolab.compose", __doc__)
+    parser = command_parser("reprolab.workflow.compose", __doc__)
     parser.add_argument("--check", action="store_true", help="fail if params.yaml is stale")
     parser.add_argument("--root", type=Path, default=Path(), help="repository root")
     args = parser.parse_args(argv)

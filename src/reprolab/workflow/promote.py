@@ -1,6 +1,6 @@
 """Promote an experiment: write its configuration back into conf/ so it stays.
 
-    python -m reprolab.promote <experiment>      # what `make promote EXP=...` runs
+    python -m reprolab.workflow.promote <experiment>      # what `make promote EXP=...` runs
 
 1. `dvc exp apply <experiment>`: its params.yaml, dvc.lock, metrics and outputs
    come into the workspace;
@@ -25,13 +25,13 @@ from typing import Any
 
 import yaml
 
-from reprolab.cli import command_parser, user_errors
-from reprolab.compose import composed_text
 from reprolab.core.config import CONF_DIR, PARAMS_FILE, PIPELINE_STATE
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import write_bytes
-from reprolab.promotion import nest, promotion_plan
-from reprolab.vcs import (
+from reprolab.core.shell import command_parser, user_errors
+from reprolab.workflow.compose import composed_text
+from reprolab.workflow.config_edits import nest, promotion_plan
+from reprolab.workflow.vcs import (
     RESET_HINT,
     call,
     changed_pipeline_files,
@@ -173,7 +173,7 @@ def promote(name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = command_parser("reprolab.promote", __doc__)
+    parser = command_parser("reprolab.workflow.promote", __doc__)
     parser.add_argument("experiment", help="experiment name (see `make exps`)")
     args = parser.parse_args(argv)
     with user_errors("promote"):

@@ -1,4 +1,8 @@
-"""Data sources the `ingest` stage can load, chosen by `data.source.kind`."""
+"""Reading the tables users hand over (CSV, parquet) into plain pandas frames.
+
+Shared by `ingest` (the training data), `monitor` (production batches) and batch
+prediction: one reader, so a file that loads for one loads the same for the others.
+"""
 
 from __future__ import annotations
 
@@ -7,43 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pandas.api.types as ptypes
 
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import log
-from reprolab.number_format import NumberFormat, parse_numeric_columns, sniff_format
-
-# User files live here, versioned by DVC (`dvc add data/external/<file>`): ingest
-# depends on the whole folder, so a new version of the file reruns the pipeline.
-EXTERNAL_DIR = Path("data/external")
-
-
-def _palmerpenguins(_: dict[str, Any]) -> pd.DataFrame:
-    # The CSV ships inside the wheel, so this works offline.
-    from palmerpenguins import load_penguins
-
-    return load_penguins()
-
-
-def _required_path(data: dict[str, Any]) -> Path:
-    value = data.get("path")
-    if value in (None, "", "???"):
-        raise ReprolabError(
-            "data.path: not set; expected the file to load, e.g. -S data.path=data/external/x.csv"
-        )
-    path = Path(value)
-    if not path.exists():
-        raise ReprolabError(f"data.path: file '{path}' not found; expected a CSV or parquet file")
-    if not path.is_file():  # a directory, or a FIFO that would block the read forever
-        raise ReprolabError(
-            f"data.path: '{path}' is not a regular file; expected a CSV or parquet file"
-        )
-    if EXTERNAL_DIR.resolve() not in path.resolve().parents:
-        raise ReprolabError(
-            f"data.path: '{path}' is outside {EXTERNAL_DIR}/; expected the file there, versioned "
-            f"by DVC (`dvc add {EXTERNAL_DIR}/{path.name}`), so that a new version reruns the "
-            "pipeline"
-        )
-    return path
+from reprolab.data.number_format import NumberFormat, parse_numeric_columns, sniff_format
 
 
 def _header(path: Path, encoding: str, delimiter: str) -> list[str]:
@@ -136,26 +108,6 @@ def _number_format(
     return NumberFormat(decimal=decimal, thousands=thousands)
 
 
-def _identity(path: Path) -> tuple[int, int, int, int]:
-    """What changes when a file is rewritten in place or replaced by another one."""
-    stat = path.stat()
-    return stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns
-
-
-def _file(data: dict[str, Any]) -> pd.DataFrame:
-    path = _required_path(data)
-    before = _identity(path)
-    frame = _read_file(path, data)
-    # DVC hashes the deps after the stage: a file replaced while we read it would be
-    # recorded in dvc.lock next to outputs made from the old rows.
-    if _identity(path) != before:
-        raise ReprolabError(
-            f"data.path: '{path}' changed while ingest read it; expected it unchanged during "
-            "the run: run `dvc repro` again once it is complete"
-        )
-    return frame
-
-
 def read_parquet_table(path: Path) -> pd.DataFrame:
     """A user's parquet file as a frame of plain columns: decimals become floats (said in
     the log), nested columns (list, struct, map) are refused naming them."""
@@ -182,37 +134,17 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
     return table.to_pandas()
 
 
-def _read_file(path: Path, data: dict[str, Any]) -> pd.DataFrame:
-    if path.suffix.lower() in (".parquet", ".pq"):
-        frame = read_parquet_table(path)
-        if frame.empty:
-            raise ReprolabError(f"{path}: no rows; expected at least one row")
-        if len(set(frame.columns)) != frame.shape[1]:
-            raise ReprolabError(f"{path}: duplicate column names; expected unique names")
-        return frame
-    source = data.get("source") or {}
-    keep_text = {data.get("target"), *(data.get("categorical") or [])} - {None}
-    return read_csv(
-        path, source.get("encoding") or "utf-8", source.get("delimiter"), source, keep_text
-    )
-
-
-def _synthetic(data: dict[str, Any]) -> pd.DataFrame:
-    # In memory: for small tables. The ingest stage writes it chunk by chunk instead.
-    from reprolab import synthetic
-
-    spec = synthetic.spec_from_config(data.get("source") or {})
-    return pd.concat(synthetic.generate(spec), ignore_index=True)
-
-
-LOADERS = {"palmerpenguins": _palmerpenguins, "file": _file, "synthetic": _synthetic}
-
-
-def load_source(data: dict[str, Any]) -> pd.DataFrame:
-    """Load the table that a `data` config section describes."""
-    kind = (data.get("source") or {}).get("kind")
-    if kind not in LOADERS:
-        raise ReprolabError(
-            f"data.source.kind: unknown source {kind!r}; expected one of {sorted(LOADERS)}"
-        )
-    return LOADERS[kind](data)
+def normalize_booleans(frame: pd.DataFrame) -> list[str]:
+    """Store true/false columns as the strings 'True'/'False' (in place): they are then
+    categories, which scikit-learn's imputers accept. Returns the columns changed."""
+    changed = []
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if ptypes.is_bool_dtype(frame[column]) or (
+            not values.empty
+            and ptypes.is_object_dtype(frame[column])
+            and values.map(type).eq(bool).all()
+        ):
+            frame[column] = frame[column].map({True: "True", False: "False"}).astype("str")
+            changed.append(str(column))
+    return changed

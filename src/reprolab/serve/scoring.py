@@ -10,21 +10,21 @@ service, so the same rows get the same answer (or the same refusal) on both.
   under a neutral name and the column as its alias, so a column may be called
   `model_config` or `_id` without clashing with pydantic.
 
-Pure functions; `reprolab.service` serves them and `reprolab.predict` runs them on files.
+Pure functions; `reprolab.serve.app` serves them and `reprolab.serve.predict` runs them on files.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
 
 from reprolab.core.errors import ReprolabError
-from reprolab.features import feature_columns
-from reprolab.inference import normalize_booleans
-from reprolab.schema import describe_failures, input_schema, validate_frame
+from reprolab.data.columns import feature_columns
+from reprolab.data.contract import describe_failures, input_schema, validate_frame
+from reprolab.data.tables import normalize_booleans
+from reprolab.model.evaluation import predicted_labels
 
 # Integers a float64 holds: `10**400` is refused by the request model rather than
 # breaking the arithmetic behind it (as `Infinity` and `1e400` are, by allow_inf_nan).
@@ -90,7 +90,7 @@ def predictions(model: Any, schema: dict[str, Any], rows: pd.DataFrame) -> pd.Da
         return pd.DataFrame({"prediction": model.predict(rows)}, index=rows.index)
     proba = model.predict_proba(rows)
     classes = [str(c) for c in model.classes_]
-    out = {"prediction": np.asarray(classes, dtype=object)[proba.argmax(axis=1)]}
+    out = {"prediction": predicted_labels(proba, classes)}
     out |= {f"proba_{name}": proba[:, i] for i, name in enumerate(classes)}
     return pd.DataFrame(out, index=rows.index)
 

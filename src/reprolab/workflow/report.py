@@ -1,13 +1,13 @@
 """The pull-request report and the merge gate: this workspace against a base revision.
 
-    python -m reprolab.report --base main     # writes reports/pr_report.md (make report)
-    python -m reprolab.report --base main --gate-only        # one line (make gate)
+    python -m reprolab.workflow.report --base main     # writes reports/pr_report.md (make report)
+    python -m reprolab.workflow.report --base main --gate-only        # one line (make gate)
 
 Everything comes from DVC's own comparison commands (`dvc metrics diff`, `dvc params
 diff`, `dvc plots diff`); the plots are rendered to PNG offline. The exit code is 1
 when the gate fails, in both modes.
 
-When the two revisions' metrics come from different test sets (`reprolab.comparability`),
+When the two revisions' metrics come from different test sets (`reprolab.workflow.comparability`),
 the verdict says so first; the gate then scores both models on the champion's test rows
 that neither trained on, or, where that is impossible, says NOT COMPARABLE and fails
 unless `gate.allow_incomparable` is true.
@@ -20,25 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reprolab.cli import command_parser, user_errors
-from reprolab.comparability import base_data, differences, head_data, score_on_shared_rows
-from reprolab.comparison import (
+from reprolab.core.config import PR_PLOTS, PR_REPORT, get, load_params
+from reprolab.core.errors import ReprolabError
+from reprolab.core.files import write_bytes
+from reprolab.core.shell import command_parser, user_errors
+from reprolab.workflow.comparability import base_data, differences, head_data, score_on_shared_rows
+from reprolab.workflow.gate import (
     ABSENT,
     MetricDelta,
     Verdict,
     changed_params,
     gate,
     metric_deltas,
-    resolve_compare,
 )
-from reprolab.core.config import get, load_params
-from reprolab.core.errors import ReprolabError
-from reprolab.core.files import write_bytes
-from reprolab.evaluation import direction_of
-from reprolab.vcs import dvc
-
-REPORT = Path("reports/pr_report.md")
-IMAGES = Path("reports/pr_plots")
+from reprolab.workflow.ranking import direction_of, resolve_compare
+from reprolab.workflow.vcs import dvc
 
 
 def dvc_json(*args: str) -> dict[str, Any]:
@@ -63,13 +59,13 @@ def compare_with(base: str) -> Comparison:
     gate_cfg = get(params, "gate")
     metrics_diff = dvc_json("metrics", "diff", base, "--all")
     names = {name for per_file in metrics_diff.values() for name in per_file}
-    compare = resolve_compare(get(params, "evaluate"), names)
+    compare = resolve_compare(get(params, "ranking"), names)
     directions = {n: direction_of(n) for n in names}
     deltas = metric_deltas(metrics_diff, compare, directions)
     primary = next((d for d in deltas if d.name == compare["primary_metric"]), None)
     if primary is None:
         raise ReprolabError(
-            f"evaluate.primary_metric: {compare['primary_metric']!r} is in neither revision's "
+            f"ranking.primary_metric: {compare['primary_metric']!r} is in neither revision's "
             "metrics; expected one of the keys of metrics/evaluate.json"
         )
     key_metrics = [primary.name, *(m for m in compare.get("key_metrics", []) if m != primary.name)]
@@ -189,7 +185,7 @@ def _param_cell(value: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = command_parser("reprolab.report", __doc__)
+    parser = command_parser("reprolab.workflow.report", __doc__)
     parser.add_argument("--base", default="main", help="revision to compare with (champion)")
     parser.add_argument("--gate-only", action="store_true", help="print the verdict only")
     args = parser.parse_args(argv)
@@ -197,13 +193,13 @@ def main(argv: list[str] | None = None) -> int:
         comparison = compare_with(args.base)
         verdict = comparison.verdict
         if not args.gate_only:
-            from reprolab.plot_images import render_pngs
+            from reprolab.workflow.plot_images import render_pngs
 
-            images = render_pngs(dvc_json("plots", "diff", args.base), IMAGES)
+            images = render_pngs(dvc_json("plots", "diff", args.base), PR_PLOTS)
             params = changed_params(dvc_json("params", "diff", args.base))
             text = render(args.base, comparison, params, images)
-            write_bytes(REPORT, text.encode("utf-8"))
-            print(f"wrote {REPORT} and {len(images)} image(s) in {IMAGES}/")
+            write_bytes(PR_REPORT, text.encode("utf-8"))
+            print(f"wrote {PR_REPORT} and {len(images)} image(s) in {PR_PLOTS}/")
     print(verdict.line)
     return 0 if verdict.passed else 1
 

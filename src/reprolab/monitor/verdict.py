@@ -43,7 +43,7 @@ def monitor_settings(cfg: dict[str, Any]) -> dict[str, Any]:
 def reference_sample(train: pd.DataFrame, limit: int) -> pd.DataFrame:
     """At most `limit` training rows, evenly spaced: drift scores settle long before
     millions of rows, and predicting every training row would cost more than training."""
-    from reprolab.evaluation import evenly_spaced
+    from reprolab.model.evaluation import evenly_spaced
 
     if not isinstance(limit, int) or limit < 1:
         raise ReprolabError(f"monitor.reference_rows: found {limit!r}; expected a count >= 1")
@@ -59,7 +59,7 @@ def monitor_summary(
     performance: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Everything metrics/monitor.json holds."""
-    from reprolab.drift import feature_drift, prediction_drift
+    from reprolab.monitor.drift import feature_drift, prediction_drift
 
     features = {}
     for role in ("numeric", "categorical"):
@@ -102,7 +102,7 @@ def drift_records(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Plot data: each feature's PSI, missing-rate increase and unseen-category rate,
     each marked drifted or not, so the chart shows every reason a feature drifted.
     Features by PSI, largest first."""
-    from reprolab.drift import DRIFT_MEASURES
+    from reprolab.monitor.drift import DRIFT_MEASURES
 
     rows = []
     for column, f in _by_psi(summary):
@@ -163,3 +163,22 @@ def render_markdown(summary: dict[str, Any]) -> str:
             )
     # One final newline: the file is committed, and the end-of-file hook checks it.
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def production_performance(
+    current: pd.DataFrame, predicted: np.ndarray, schema: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Metrics on the production rows that carry a label, if any."""
+    from reprolab.model import evaluation
+
+    target = schema["target"]
+    if target not in current.columns or current[target].isna().all():
+        return None
+    labelled = current[target].notna().to_numpy()
+    y_true, predicted = current.loc[labelled, target], predicted[labelled]
+    if schema["task"] == "regression":
+        return evaluation.regression_metrics(y_true, predicted)
+    return {
+        "accuracy": evaluation.label_accuracy(y_true, predicted),
+        "labelled_rows": int(labelled.sum()),
+    }

@@ -1,13 +1,13 @@
 """Batch prediction: a CSV or parquet file in, predictions (and class probabilities) out.
 
-    python -m reprolab.predict --model models/model.skops --input new.csv --output scored.parquet
+    python -m reprolab.serve.predict --model models/model.skops --input new.csv --output scored.parquet
     make predict INPUT=new.csv OUTPUT=scored.parquet
 
 Rows are read in chunks (bounded memory, with a progress bar), each chunk is checked
 against the training schema with the same code as the `validate` stage, and the output
 (parquet or CSV, by its extension) is written to a temporary file and renamed when
 complete. Input columns are carried through; `prediction` and `proba_<class>` are added.
-Rows are checked and scored by the same code as the HTTP service (`reprolab.serving`):
+Rows are checked and scored by the same code as the HTTP service (`reprolab.serve.scoring`):
 the training table's unused columns (target, id, time, excluded) are accepted and
 ignored, any other column is refused. The model and schema must be the files dvc.lock
 records (`--allow-unlisted-model` for a model file it does not list).
@@ -20,13 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from reprolab.cli import command_parser, user_errors
 from reprolab.core.config import Paths
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import atomic_path, log, read_yaml
 from reprolab.core.lockfile import require_locked
-from reprolab.persistence import load_model
-from reprolab.serving import model_rows, predictions, require_model_fits_schema
+from reprolab.core.shell import command_parser, user_errors
+from reprolab.model.persistence import load_model
+from reprolab.serve.scoring import model_rows, predictions, require_model_fits_schema
 
 
 def read_chunks(path: Path, rows: int, encoding: str = "utf-8") -> Iterator[pd.DataFrame]:
@@ -126,7 +126,7 @@ def predict_file(
 def main(argv: list[str] | None = None) -> int:
     import logging
 
-    parser = command_parser("reprolab.predict", __doc__)
+    parser = command_parser("reprolab.serve.predict", __doc__)
     parser.add_argument("--model", type=Path, default=Paths.model)
     parser.add_argument(
         "--schema",

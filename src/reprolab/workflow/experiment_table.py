@@ -1,6 +1,6 @@
 """Experiments as rows: flatten `dvc exp show --json`, rank them, render a Markdown table.
 
-Pure functions over the JSON that DVC prints; `reprolab.exps` is the command line.
+Pure functions over the JSON that DVC prints; `reprolab.workflow.experiments` is the command line.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reprolab.core.config import flatten
-from reprolab.core.errors import ReprolabError
+from reprolab.workflow.ranking import require_direction
 
 METRICS_FILE = "metrics/evaluate.json"
 PARAMS_FILE = "params.yaml"
@@ -75,10 +75,7 @@ def differing_params(rows: list[Experiment]) -> list[str]:
 
 
 def _sort_value(row: Experiment, metric: str, direction: str) -> float:
-    if direction not in ("maximize", "minimize"):
-        raise ReprolabError(
-            f"evaluate.direction: found {direction!r}; expected 'maximize' or 'minimize'"
-        )
+    require_direction(direction, "ranking.direction")
     value = row.metrics.get(metric)
     if not isinstance(value, int | float) or math.isnan(value):
         return math.inf  # runs without the metric (failed ones) sort last

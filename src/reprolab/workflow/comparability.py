@@ -24,7 +24,7 @@ from reprolab.core.config import Paths
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import read_yaml
 from reprolab.core.lockfile import LOCK_FILE, file_md5, locked_hashes, require_locked
-from reprolab.vcs import call, git
+from reprolab.workflow.vcs import call, git
 
 # Fewer shared rows than this and a comparison on them would be noise.
 MIN_SHARED_ROWS = 20
@@ -94,8 +94,8 @@ def shared_rows(base_test: pd.DataFrame, head_train: pd.DataFrame) -> tuple[pd.D
 
 def score(model: Any, schema: dict[str, Any], rows: pd.DataFrame, source: str) -> dict[str, Any]:
     """The metrics of `model` on `rows`, with this checkout's evaluation code."""
-    from reprolab import evaluation
-    from reprolab.features import feature_columns
+    from reprolab.data.columns import feature_columns
+    from reprolab.model import evaluation
 
     missing = [c for c in [*feature_columns(schema), schema["target"]] if c not in rows.columns]
     if missing:
@@ -147,7 +147,7 @@ def _base_file(base: str, path: Path, md5: str | None, tmp: Path) -> Path:
 def score_on_shared_rows(base: str, recorded: EvaluationData) -> tuple[dict, dict, str]:
     """Both models' metrics on base's test rows that the challenger did not train on."""
     from reprolab.core.files import read_parquet
-    from reprolab.persistence import load_model
+    from reprolab.model.persistence import load_model
 
     require_locked([Paths.model, Paths.train, Paths.schema])
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,7 @@ from typing import Any
 
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import log, write_bytes
-from reprolab.model_integrity import check_archive, check_structure
+from reprolab.model.integrity import check_archive, check_structure
 
 # Everything the preprocessors and the models of conf/model/ are made of, for binary,
 # multiclass and regression targets. A new model family adds its types here (a test tells which).
@@ -38,7 +38,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.utils.validation.check_array",
     "numpy.dtype",
     # Date features: our own transformer, part of the shipped model.
-    "reprolab.features.CalendarParts",
+    "reprolab.model.features.CalendarParts",
     "numpy.float32",
     "numpy.float64",
     "numpy.int64",
@@ -167,7 +167,7 @@ def load_model(path: Path) -> Any:
     if untrusted:
         raise ReprolabError(
             f"{path}: refusing to load untrusted type(s) {untrusted}; expected only the types in "
-            "reprolab.persistence.TRUSTED_TYPES"
+            "reprolab.model.persistence.TRUSTED_TYPES"
         )
     try:
         model = sio.loads(data, trusted=list(TRUSTED_TYPES))

@@ -11,6 +11,7 @@ from typing import Any
 
 from reprolab.core.config import number
 from reprolab.core.errors import ReprolabError
+from reprolab.workflow.ranking import require_direction
 
 
 @dataclass(frozen=True)
@@ -47,28 +48,6 @@ class MetricDelta:
 
 def _number(value: Any) -> float | None:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def resolve_compare(compare: dict[str, Any], metric_names: set[str]) -> dict[str, Any]:
-    """The `evaluate` config section with every `auto` replaced for the task at hand."""
-    from reprolab.evaluation import TASK_METRICS, direction_of, task_of
-
-    defaults = TASK_METRICS[task_of(metric_names)]
-    resolved = dict(compare)
-    for key, default in (
-        ("primary_metric", "primary"),
-        ("secondary_metric", "secondary"),
-        ("key_metrics", "key"),
-    ):
-        if resolved.get(key, "auto") == "auto":
-            resolved[key] = defaults[default]
-    for key, metric in (
-        ("direction", "primary_metric"),
-        ("secondary_direction", "secondary_metric"),
-    ):
-        if resolved.get(key, "auto") == "auto":
-            resolved[key] = direction_of(resolved[metric]) or "maximize"
-    return resolved
 
 
 def metric_deltas(
@@ -124,8 +103,7 @@ class Verdict:
 def gate(delta: MetricDelta, gate_cfg: dict[str, Any], base_rev: str) -> Verdict:
     """Is the challenger good enough to merge? One line says why, naming the values."""
     name, direction = delta.name, delta.direction
-    if direction not in ("maximize", "minimize"):
-        raise ReprolabError(f"evaluate.direction: found {direction!r}; expected maximize|minimize")
+    require_direction(direction, "ranking.direction")
     thresholds = gate_cfg.get("thresholds") or {}
     if not isinstance(thresholds, dict):
         raise ReprolabError(

@@ -1,6 +1,6 @@
 """Write a production batch of fresh synthetic rows, drifted on request, for `monitor`.
 
-    python -m reprolab.synthetic_batch --output data/production/batch_001.parquet \\
+    python -m reprolab.monitor.synthetic_batch --output data/production/batch_001.parquet \\
         --rows 20000 --seed 1 [--shift 1.0] [--scale 2.0] [--category-shift 0.3] \\
         [--unseen 0.1] [--missing-rate 0.2] [--class-balance 0.2,0.3,0.5] \\
         [--columns num_00,cat_00]
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reprolab.cli import command_parser, user_errors
 from reprolab.core.errors import ReprolabError
+from reprolab.core.shell import command_parser, user_errors
 
 
 def _shares(text: str) -> tuple[float, ...]:
@@ -38,10 +38,10 @@ def _shares(text: str) -> tuple[float, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from reprolab import synthetic
     from reprolab.core.config import get, load_params
+    from reprolab.data import synthetic
 
-    parser = command_parser("reprolab.synthetic_batch", __doc__)
+    parser = command_parser("reprolab.monitor.synthetic_batch", __doc__)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         if source.get("kind") != "synthetic":
             raise ReprolabError(
                 f"data.source.kind: found {source.get('kind')!r}; expected 'synthetic' "
-                "(compose with data=synthetic), or use `python -m reprolab.simulate`"
+                "(compose with data=synthetic), or use `python -m reprolab.monitor.test_batch`"
             )
         if args.rows < 1:
             raise ReprolabError(f"--rows: found {args.rows}; expected at least 1")

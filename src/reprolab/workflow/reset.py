@@ -1,6 +1,6 @@
 """Put the workspace back to the last commit: pipeline files and DVC outputs.
 
-    python -m reprolab.reset        # what `make reset` runs
+    python -m reprolab.workflow.reset        # what `make reset` runs
 
 After an applied experiment, a failed or interrupted `dvc exp run`, or a promotion
 you do not want: conf/, params.yaml, dvc.lock, metrics/, plots/ and reports/ go back
@@ -11,9 +11,9 @@ git stash, which `git stash pop` brings back. Source code under src/ is not touc
 
 from __future__ import annotations
 
-from reprolab.cli import command_parser, user_errors
 from reprolab.core.config import PIPELINE_STATE
-from reprolab.vcs import changed_pipeline_files, dvc, git
+from reprolab.core.shell import command_parser, user_errors
+from reprolab.workflow.vcs import changed_pipeline_files, dvc, git
 
 
 def reset() -> list[str]:
@@ -34,7 +34,7 @@ def reset() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    command_parser("reprolab.reset", __doc__).parse_args(argv)
+    command_parser("reprolab.workflow.reset", __doc__).parse_args(argv)
     with user_errors("reset"):
         for line in reset():
             print(line)

@@ -1,0 +1,27 @@
+"""Which columns of a table the model reads, by the effective schema (reports/schema.yaml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from reprolab.core.errors import ReprolabError
+
+
+def feature_columns(data: dict[str, Any]) -> list[str]:
+    """The input columns the model reads: numeric, categorical, then date features."""
+    return [
+        *(data.get("numeric") or []),
+        *(data.get("categorical") or []),
+        *(data.get("date_features") or []),
+    ]
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> None:
+    """Fail with the names of any `columns` that `frame` (read from `source`) lacks."""
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ReprolabError(
+            f"{source}: column(s) {missing} not found; expected by the data config (conf/data)"
+        )

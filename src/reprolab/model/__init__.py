@@ -1,0 +1,6 @@
+"""The model: features (the preprocessor), estimators (built from `conf/model`),
+evaluation (metrics and plot data), persistence (skops with an explicit type
+allowlist), integrity (checks on a loaded model before it runs), card (the model card).
+
+Imports: core/ and data/ only. Knows nothing of DVC, git or the command line.
+"""

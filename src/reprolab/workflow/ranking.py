@@ -1,0 +1,85 @@
+"""How experiments are ranked: which metric is primary, and which way is better.
+
+The `ranking` section of conf/config.yaml (`auto` = the task's defaults below). Only the
+commands that compare runs read it (experiments table, report and gate, promote, search):
+changing a rule here reruns no stage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reprolab.core.errors import ReprolabError
+
+DIRECTIONS = ("maximize", "minimize")
+
+
+# Which way is better, for metrics this module writes (per-class ones by their suffix).
+_DIRECTIONS = {
+    "accuracy": "maximize",
+    "balanced_accuracy": "maximize",
+    "f1_macro": "maximize",
+    "roc_auc_ovr": "maximize",
+    "log_loss": "minimize",
+    "precision": "maximize",
+    "rmse": "minimize",
+    "mae": "minimize",
+    "r2": "maximize",
+    "recall": "maximize",
+    "f1": "maximize",
+}
+
+
+# What `auto` means in the `ranking` config section, by task.
+TASK_METRICS = {
+    "classification": {
+        "primary": "balanced_accuracy",
+        "secondary": "log_loss",
+        "key": ["balanced_accuracy", "accuracy", "f1_macro", "roc_auc_ovr", "log_loss"],
+    },
+    "regression": {"primary": "rmse", "secondary": "mae", "key": ["rmse", "mae", "r2"]},
+}
+
+
+def task_of(metric_names: set[str]) -> str:
+    """Which task a metrics file came from, by the metrics it holds."""
+    return "regression" if "rmse" in metric_names else "classification"
+
+
+def direction_of(metric: str) -> str | None:
+    """'maximize', 'minimize', or None for counts such as support and test_rows."""
+    return _DIRECTIONS.get(metric.rsplit(".", 1)[-1])
+
+
+def resolve_compare(compare: dict[str, Any], metric_names: set[str]) -> dict[str, Any]:
+    """The `ranking` config section with every `auto` replaced for the task at hand."""
+    defaults = TASK_METRICS[task_of(metric_names)]
+    resolved = dict(compare)
+    for key, default in (
+        ("primary_metric", "primary"),
+        ("secondary_metric", "secondary"),
+        ("key_metrics", "key"),
+    ):
+        if resolved.get(key, "auto") == "auto":
+            resolved[key] = defaults[default]
+    for key, metric in (
+        ("direction", "primary_metric"),
+        ("secondary_direction", "secondary_metric"),
+    ):
+        if resolved.get(key, "auto") == "auto":
+            resolved[key] = direction_of(resolved[metric]) or "maximize"
+        require_direction(resolved[key], f"ranking.{key}")
+    for key in ("primary_metric", "secondary_metric"):
+        if not isinstance(resolved[key], str) or not resolved[key]:
+            raise ReprolabError(f"ranking.{key}: found {resolved[key]!r}; expected a metric name")
+    if not isinstance(resolved["key_metrics"], list):
+        raise ReprolabError(
+            f"ranking.key_metrics: found {resolved['key_metrics']!r}; expected auto or a list"
+        )
+    return resolved
+
+
+def require_direction(direction: Any, key: str) -> str:
+    if direction not in DIRECTIONS:
+        raise ReprolabError(f"{key}: found {direction!r}; expected 'maximize' or 'minimize'")
+    return direction
