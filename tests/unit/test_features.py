@@ -61,6 +61,13 @@ def test_unknown_option_names_the_key(data_cfg, params):
         build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], params["features"])
 
 
+@pytest.mark.parametrize("value", ["abc", -5, 0, 1.5, [1], True])
+def test_a_wrong_min_frequency_names_the_key(data_cfg, params, value):
+    params["features"]["categorical"]["min_frequency"] = value
+    with pytest.raises(ReprolabError, match=r"^features.categorical.min_frequency: found"):
+        build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], params["features"])
+
+
 def test_missing_columns_are_named_with_their_file():
     with pytest.raises(ReprolabError, match=r"train.parquet: column\(s\) \['sex'\] not found"):
         require_columns(pd.DataFrame({"a": [1]}), ["a", "sex"], "train.parquet")
@@ -178,3 +185,10 @@ def test_unknown_date_parts_are_named():
 
     with pytest.raises(ReprolabError, match=r"features.date_parts: found \['weekday'\]"):
         CalendarParts(["weekday"]).fit(pd.DataFrame({"d": ["2024-01-01"]}))
+
+
+@pytest.mark.parametrize("value", ["abc", -5, [1], [], ["year", "fortnight"], None])
+def test_wrong_date_parts_are_refused_even_without_date_features(data_cfg, params, value):
+    params["features"]["date_parts"] = value
+    with pytest.raises(ReprolabError, match=r"^features.date_parts: found"):
+        build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], params["features"])

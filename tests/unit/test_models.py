@@ -31,6 +31,14 @@ def test_target_and_arguments_come_from_config():
             {"_target_": "sklearn.preprocessing.StandardScaler"},
             r"'sklearn.preprocessing.StandardScaler' is not a scikit-learn classifier",
         ),
+        # Anything importable would be called: only estimator libraries are.
+        ({"_target_": "os.system"}, r"model._target_: found 'os.system'; expected an estimator"),
+        ({"_target_": "abc"}, r"model._target_: found 'abc'; expected an estimator"),
+        ({"_target_": ["sklearn"]}, r"model._target_: found \['sklearn'\]"),
+        (
+            {"_target_": "sklearn.ensemble.RandomForestClassifier", "random_state": None},
+            r"model.random_state: found None; expected a whole number",
+        ),
     ],
 )
 def test_bad_model_config_names_the_key(model, message):
@@ -66,6 +74,8 @@ def test_model_file_is_the_same_whatever_n_jobs(model, tmp_path):
 
 @pytest.mark.parametrize("n_jobs", [0, -2, "all"])
 def test_bad_n_jobs_names_the_key(n_jobs):
-    estimator = build_estimator({"_target_": "sklearn.linear_model.LogisticRegression"})
+    estimator = build_estimator(
+        {"_target_": "sklearn.linear_model.LogisticRegression", "random_state": 0}
+    )
     with pytest.raises(ReprolabError, match=rf"n_jobs: found {n_jobs!r}; expected -1"):
         fit_estimator(estimator, np.zeros((4, 1)), [0, 1, 0, 1], n_jobs)

@@ -110,3 +110,19 @@ def test_parquet_decimals_become_floats_and_nested_columns_are_named(tmp_path):
     (tmp_path / "junk.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(ReprolabError, match="not a readable parquet file"):
         read_parquet_table(tmp_path / "junk.parquet")
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"source": {"kind": ["file"]}}, "data.source.kind"),
+        ({"source": "file"}, "data.source"),
+        ({"source": {"kind": "file"}, "path": ["x.csv"]}, "data.path"),
+        ({"source": {"kind": "file"}, "path": 5}, "data.path"),
+    ],
+)
+def test_a_wrong_source_shape_names_the_key(data, named):
+    from reprolab.data.sources import load_source
+
+    with pytest.raises(ReprolabError, match=rf"^{named}: "):
+        load_source(data)

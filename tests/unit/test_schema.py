@@ -61,3 +61,22 @@ def test_message_lists_file_column_check_and_count(penguins, data_cfg):
     )
     with pytest.raises(ReprolabError, match="body_mass_g"):
         require_valid("data/raw/dataset.parquet", report)
+
+
+@pytest.mark.parametrize(
+    ("key", "edit"),
+    [
+        ("data.drop", lambda d: d.update(drop=["no_such_column"])),
+        ("data.schema.required", lambda d: d["schema"].update(required=["no_such_column"])),
+        ("data.schema.ranges", lambda d: d["schema"]["ranges"].update(no_such_column=[0, 1])),
+        ("data.schema.categories", lambda d: d["schema"]["categories"].update(nope=["a"])),
+    ],
+)
+def test_a_column_named_in_the_config_but_not_in_the_table_is_refused(
+    penguins, data_cfg, key, edit
+):
+    from reprolab.data.schema_inference import effective_schema
+
+    edit(data_cfg)
+    with pytest.raises(ReprolabError, match=rf"^{key}: column\(s\) \['no"):
+        effective_schema(penguins, data_cfg)

@@ -18,6 +18,7 @@ from pandas.api import types as ptypes
 from reprolab.core.config import SCHEMAS_DIR
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import read_yaml
+from reprolab.data import config_shapes
 
 MAX_CLASSES = 20  # an integer target with more distinct values is a regression target
 FREE_TEXT_LENGTH = 30
@@ -146,6 +147,25 @@ def _date_features(frame: pd.DataFrame, data: dict[str, Any]) -> list[str]:
     return [str(c) for c in columns]
 
 
+def _require_named_columns(frame: pd.DataFrame, data: dict[str, Any]) -> None:
+    """A column named in the config but absent from the table is a typo or the wrong
+    file: dropping, requiring or bounding nothing would pass silently."""
+    contract = data.get("schema") or {}
+    named = {
+        "data.drop": data.get("drop") or [],
+        "data.schema.required": contract.get("required") or [],
+        "data.schema.ranges": list(contract.get("ranges") or {}),
+        "data.schema.categories": list(contract.get("categories") or {}),
+    }
+    for key, columns in named.items():
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ReprolabError(
+                f"{key}: column(s) {missing} not found; expected columns of the table "
+                f"({list(map(str, frame.columns))[:12]})"
+            )
+
+
 def effective_schema(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any]:
     """The data config with every `null` role filled in from `frame`."""
     target = data["target"]
@@ -167,6 +187,7 @@ def effective_schema(frame: pd.DataFrame, data: dict[str, Any]) -> dict[str, Any
         raise ReprolabError(
             f"column {target!r} (data.target): not numeric; data.task=regression expects numbers"
         )
+    _require_named_columns(frame, data)
     date_features = _date_features(frame, data)
     reserved = {target, data.get("id_column"), data.get("time_column"), *(data.get("drop") or [])}
     reserved |= set(date_features)
@@ -226,6 +247,11 @@ def require_schema_keys(schema: Any, source: str) -> dict[str, Any]:
     if missing:
         raise ReprolabError(
             f"{source}: missing key(s) {missing}; expected those of reports/schema.yaml"
+        )
+    config_shapes.data_section(schema, source)
+    if schema["task"] not in ("classification", "regression"):
+        raise ReprolabError(
+            f"{source}: task {schema['task']!r}; expected classification or regression"
         )
     return schema
 

@@ -25,6 +25,8 @@ def _required_path(data: dict[str, Any]) -> Path:
         raise ReprolabError(
             "data.path: not set; expected the file to load, e.g. -S data.path=data/external/x.csv"
         )
+    if not isinstance(value, str):
+        raise ReprolabError(f"data.path: found {value!r}; expected a file path (text)")
     path = Path(value)
     if not path.exists():
         raise ReprolabError(f"data.path: file '{path}' not found; expected a CSV or parquet file")
@@ -89,8 +91,11 @@ LOADERS = {"palmerpenguins": _palmerpenguins, "file": _file, "synthetic": _synth
 
 def load_source(data: dict[str, Any]) -> pd.DataFrame:
     """Load the table that a `data` config section describes."""
-    kind = (data.get("source") or {}).get("kind")
-    if kind not in LOADERS:
+    source = data.get("source") or {}
+    if not isinstance(source, dict):
+        raise ReprolabError(f"data.source: found {source!r}; expected a mapping with a `kind`")
+    kind = source.get("kind")
+    if not isinstance(kind, str) or kind not in LOADERS:
         raise ReprolabError(
             f"data.source.kind: unknown source {kind!r}; expected one of {sorted(LOADERS)}"
         )

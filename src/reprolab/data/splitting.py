@@ -84,8 +84,8 @@ def split_dataset(
     frame: pd.DataFrame, data: dict[str, Any], split: dict[str, Any], seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split as the `split` config section says."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ReprolabError(f"seed: found {seed!r}; expected a whole number")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ReprolabError(f"seed: found {seed!r}; expected a whole number in [0, 2**32)")
     method = split.get("method")
     if method == "stratified":
         test_size = number(split.get("test_size"), "split.test_size", 0.0, 1.0)

@@ -9,6 +9,8 @@ from sklearn.pipeline import Pipeline
 
 from reprolab.core.errors import ReprolabError
 
+ESTIMATOR_LIBRARIES = ("sklearn.",)
+
 
 def build_estimator(model: dict[str, Any], task: str = "classification") -> BaseEstimator:
     """Instantiate the estimator that `model._target_` names, with the other keys as
@@ -19,6 +21,13 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
     target = model.get("_target_")
     if not target:
         raise ReprolabError("model._target_: missing; expected the import path of an estimator")
+    # Only estimator libraries: `_target_` is imported and called, and only their types
+    # can be stored and loaded back (skops, with an explicit list of trusted types).
+    if not isinstance(target, str) or not target.startswith(ESTIMATOR_LIBRARIES):
+        raise ReprolabError(
+            f"model._target_: found {target!r}; expected an estimator class of "
+            f"{', '.join(p.rstrip('.') for p in ESTIMATOR_LIBRARIES)}"
+        )
     try:
         # Plain lists and dicts, not OmegaConf containers: skops cannot store those.
         estimator = instantiate(model, _convert_="all")
@@ -40,7 +49,16 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
             f"model._target_: {target!r} is not a scikit-learn classifier with predict_proba "
             "but the task is classification"
         )
+    if "random_state" in estimator.get_params() and not _is_seed(estimator.random_state):
+        raise ReprolabError(
+            f"model.random_state: found {estimator.random_state!r}; expected a whole number "
+            "(conf/model sets it to ${seed}): without one, training is not reproducible"
+        )
     return estimator
+
+
+def _is_seed(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def use_categorical_codes(estimator: BaseEstimator, mask: list[bool] | None) -> None:

@@ -121,10 +121,32 @@ def keep_sparse(
     return rows * width * np.dtype(feature_dtype(features)).itemsize > limit * 2**20
 
 
+def _date_parts(value: Any) -> tuple[str, ...]:
+    """`features.date_parts`: a non-empty list of calendar parts (checked even while no
+    date feature uses it, so that a typo shows the day it is made)."""
+    if not isinstance(value, list) or not value or any(p not in DATE_PARTS for p in value):
+        raise ReprolabError(
+            f"features.date_parts: found {value!r}; expected a non-empty list of {list(DATE_PARTS)}"
+        )
+    return tuple(value)
+
+
+def _min_frequency(value: Any) -> int | float | None:
+    """`features.categorical.min_frequency`: a count >= 1, a share in (0, 1), or null."""
+    count = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    share = isinstance(value, float) and 0 < value < 1
+    if value is not None and not (count or share):
+        raise ReprolabError(
+            f"features.categorical.min_frequency: found {value!r}; expected a count >= 1, "
+            "a share between 0 and 1, or null"
+        )
+    return value
+
+
 def _categorical_steps(
     cat_cfg: dict[str, Any], encoding: str, dtype: str, cardinality: int, sparse: bool
 ) -> list[tuple]:
-    min_frequency = cat_cfg.get("min_frequency")
+    min_frequency = _min_frequency(cat_cfg.get("min_frequency"))
     if encoding == "ordinal":
         # No imputer: a missing value stays missing (NaN), which the trees route on their own,
         # as they do with categories never seen in training.
@@ -193,8 +215,8 @@ def build_preprocessor(
     if categorical:
         cat_steps = _categorical_steps(cat_cfg, encoding, dtype, cardinality, sparse)
         transformers.append(("cat", Pipeline(cat_steps), list(categorical)))
+    parts = _date_parts(features.get("date_parts", ["year", "month", "dayofweek"]))
     if dates:
-        parts = tuple(features.get("date_parts") or ("year", "month", "dayofweek"))
         date_steps = [("parts", CalendarParts(parts)), ("impute", SimpleImputer(strategy="median"))]
         transformers.append(("date", Pipeline(date_steps), list(dates)))
     if not transformers:

@@ -6,6 +6,7 @@ from reprolab.core.shell import run_stage
 def validate() -> str:
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.files import log, read_parquet, write_json, write_yaml
+    from reprolab.data import config_shapes
     from reprolab.data.contract import (
         drop_missing_target,
         duplicate_rows,
@@ -15,6 +16,7 @@ def validate() -> str:
     from reprolab.data.schema_inference import effective_schema, pinned_schema
 
     data = get(load_params(), "data")
+    config_shapes.data_section(data)
     policy = data.get("missing_target", "fail")
     frame, dropped = drop_missing_target(read_parquet(Paths.raw), data["target"], policy)
     if dropped:

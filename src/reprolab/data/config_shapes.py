@@ -1,0 +1,103 @@
+"""The shapes of the `data` config section and of a pinned schema file, checked before use.
+
+A wrong type here would otherwise surface deep inside pandas or pandera as a traceback,
+or worse, be read the wrong way without a word: a string where a list of columns is
+expected iterates as its letters. Each check names the key, what was found and what
+was expected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reprolab.core.errors import ReprolabError
+
+# Keys of the data section that name one column, and those that list columns.
+COLUMN_KEYS = ("target", "id_column", "time_column")
+COLUMN_LIST_KEYS = ("numeric", "categorical", "drop", "date_features")
+CONTRACT_KEYS = ("min_rows", "classes", "ranges", "categories", "required")
+
+
+def _fail(key: str, value: Any, expected: str) -> ReprolabError:
+    return ReprolabError(f"{key}: found {value!r}; expected {expected}")
+
+
+def _is_name(value: Any) -> bool:
+    # Column names are text (or integers, as in a headerless parquet file); YAML may
+    # read a name such as `2024` as an integer.
+    return isinstance(value, str | int) and not isinstance(value, bool) and value != ""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def column(value: Any, key: str, optional: bool = True) -> None:
+    if value is None and optional:
+        return
+    if not _is_name(value):
+        raise _fail(key, value, "a column name" + (" or null" if optional else ""))
+
+
+def columns(value: Any, key: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(_is_name(v) for v in value):
+        raise _fail(key, value, "a list of column names, or null")
+    repeated = sorted({str(v) for v in value if value.count(v) > 1})
+    if repeated:
+        raise _fail(key, value, f"each column once (repeated: {repeated})")
+
+
+def _mapping(value: Any, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(key, value, "a mapping, or null")
+    return value
+
+
+def contract(value: Any, key: str) -> None:
+    """The `schema:` contract: min_rows, classes, ranges, categories, required."""
+    found = _mapping(value, key)
+    unknown = sorted(set(found) - set(CONTRACT_KEYS))
+    if unknown:
+        raise ReprolabError(f"{key}: unknown key(s) {unknown}; expected some of {CONTRACT_KEYS}")
+    min_rows = found.get("min_rows", 1)
+    if not isinstance(min_rows, int) or isinstance(min_rows, bool) or min_rows < 0:
+        raise _fail(f"{key}.min_rows", min_rows, "a whole number >= 0")
+    classes = found.get("classes")
+    if classes is not None and (not isinstance(classes, list) or not classes):
+        raise _fail(f"{key}.classes", classes, "a non-empty list of target values, or null")
+    for name, bounds in _mapping(found.get("ranges"), f"{key}.ranges").items():
+        if bounds is None:
+            continue
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(_is_number, bounds))) or (
+            bounds[0] > bounds[1]
+        ):
+            raise _fail(f"{key}.ranges.{name}", bounds, "[low, high] with numbers low <= high")
+    for name, allowed in _mapping(found.get("categories"), f"{key}.categories").items():
+        if not isinstance(allowed, list) or not allowed:
+            raise _fail(f"{key}.categories.{name}", allowed, "a non-empty list of values")
+    columns(found.get("required"), f"{key}.required")
+
+
+def data_section(data: Any, key: str = "data") -> None:
+    """The keys of `data` that validate reads (or a pinned schema file's same keys)."""
+    if not isinstance(data, dict):
+        raise _fail(key, data, "a mapping")
+    column(data.get("target"), f"{key}.target", optional=False)
+    for name in COLUMN_KEYS[1:]:
+        column(data.get(name), f"{key}.{name}")
+    for name in COLUMN_LIST_KEYS:
+        columns(data.get(name), f"{key}.{name}")
+    name = data.get("name")
+    if name is not None and not isinstance(name, str | int | float):
+        raise _fail(f"{key}.name", name, "a name (text), or null")
+    schema_file = data.get("schema_file")
+    if schema_file is not None and not isinstance(schema_file, str):
+        raise _fail(f"{key}.schema_file", schema_file, "a path under schemas/, or null")
+    contract(data.get("schema"), f"{key}.schema")
+    excluded = data.get("excluded")
+    if excluded is not None and not isinstance(excluded, dict):
+        raise _fail(f"{key}.excluded", excluded, "a mapping of column: reason")

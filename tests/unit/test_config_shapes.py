@@ -1,0 +1,97 @@
+"""Every key of the data section (and of a pinned schema) with a wrong shape is one line
+naming it, before pandas or pandera sees it."""
+
+import copy
+
+import pytest
+
+from reprolab.core.errors import ReprolabError
+from reprolab.data import config_shapes
+from reprolab.data.schema_inference import require_schema_keys
+
+GOOD = {
+    "name": "penguins",
+    "target": "species",
+    "numeric": ["bill_length_mm"],
+    "categorical": ["island"],
+    "id_column": None,
+    "time_column": "year",
+    "date_features": [],
+    "drop": [],
+    "schema_file": None,
+    "schema": {
+        "min_rows": 100,
+        "classes": ["Adelie", "Gentoo"],
+        "ranges": {"bill_length_mm": [20.0, 80.0]},
+        "categories": {"island": ["Biscoe", "Dream"]},
+        "required": ["island"],
+    },
+}
+
+WRONG = [
+    ("target", None),
+    ("target", ["species"]),
+    ("target", True),
+    ("id_column", ["id"]),
+    ("time_column", {"x": 1}),
+    ("numeric", "abc"),
+    ("numeric", -5),
+    ("numeric", ["a", "a"]),
+    ("categorical", "island"),
+    ("categorical", [["island"]]),
+    ("drop", -5),
+    ("date_features", "day"),
+    ("schema_file", ["schemas/x.yaml"]),
+    ("schema", "abc"),
+    ("schema.min_rows", "abc"),
+    ("schema.min_rows", None),
+    ("schema.min_rows", -1),
+    ("schema.classes", "Adelie"),
+    ("schema.classes", []),
+    ("schema.ranges", [1, 2]),
+    ("schema.ranges.bill_length_mm", "abc"),
+    ("schema.ranges.bill_length_mm", [1]),
+    ("schema.ranges.bill_length_mm", [80, 20]),
+    ("schema.ranges.bill_length_mm", ["a", "b"]),
+    ("schema.categories.island", "Biscoe"),
+    ("schema.categories.island", None),
+    ("schema.required", -5),
+    ("schema.unknown_key", 1),
+]
+
+
+def _with(key, value):
+    data = copy.deepcopy(GOOD)
+    node = data
+    *parents, last = key.split(".")
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    return data
+
+
+def test_the_default_shape_passes():
+    config_shapes.data_section(GOOD)
+
+
+@pytest.mark.parametrize(("key", "value"), WRONG)
+def test_a_wrong_shape_names_the_key_and_what_was_found(key, value):
+    with pytest.raises(ReprolabError) as caught:
+        config_shapes.data_section(_with(key, value))
+    message = str(caught.value)
+    named = key if key != "schema.unknown_key" else "data.schema: unknown key"
+    assert message.startswith(named if named.startswith("data") else f"data.{named}")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(("key", "value"), WRONG[:8])
+def test_a_pinned_schema_file_is_held_to_the_same_shapes(key, value):
+    schema = {**_with(key, value), "task": "classification", "excluded": {}}
+    with pytest.raises(ReprolabError, match=rf"^schemas/x\.yaml\.{key.split('.')[0]}"):
+        require_schema_keys(schema, "schemas/x.yaml")
+
+
+def test_a_pinned_schema_with_an_unknown_task_is_refused():
+    schema = {**GOOD, "task": "auto", "excluded": {}}
+    with pytest.raises(ReprolabError, match="task 'auto'; expected classification or regression"):
+        require_schema_keys(schema, "schemas/x.yaml")
