@@ -49,8 +49,8 @@ test: install-dev ## Set up and run every test, then every pre-commit hook
 	$(BIN)/python -m pytest
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
-test-fast: install-dev ## The inner loop: unit and config tests only (well under a minute)
-	$(BIN)/python -m pytest tests/unit tests/config -q
+test-fast: install-dev ## The inner loop: unit, config and model tests (under a minute)
+	$(BIN)/python -m pytest tests/unit tests/config tests/model -q
 
 lint: install-dev ## Run the pre-commit hooks only
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure

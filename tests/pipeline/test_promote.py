@@ -93,6 +93,14 @@ def test_reset_after_a_failed_run_and_sweep_refuses_until_then(repo):
     assert "saved" not in run(repo, sys.executable, "-m", "reprolab.workflow.reset").stdout
 
 
+def test_reset_in_a_clone_without_the_cache_says_to_pull(repo, tmp_path):
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    result = run(clone, sys.executable, "-m", "reprolab.workflow.reset", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "not in the DVC cache (" in result.stderr and "run `dvc pull`" in result.stderr
+
+
 def test_exps_shows_experiments_of_recent_commits_and_says_what_it_hides(repo):
     # with-tol was run on the baseline commit; two promotion commits came after it.
     table = run(repo, sys.executable, "-m", "reprolab.workflow.experiments").stdout

@@ -64,7 +64,7 @@ _MISSING = object()
 
 def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
     """Read the composed parameters (`params.yaml`)."""
-    import yaml
+    import yaml  # noqa: PLC0415
 
     try:
         text = path.read_text(encoding="utf-8")

@@ -54,7 +54,7 @@ def write_json(path: Path, payload: Any) -> None:
 
 def write_yaml(path: Path, payload: Any) -> None:
     """Write YAML in the payload's own key order: readable, and stable for git diffs."""
-    import yaml
+    import yaml  # noqa: PLC0415
 
     text = yaml.safe_dump(payload, sort_keys=False, allow_unicode=True, default_flow_style=False)
     write_bytes(path, text.encode("utf-8"))
@@ -62,7 +62,7 @@ def write_yaml(path: Path, payload: Any) -> None:
 
 
 def read_yaml(path: Path) -> Any:
-    import yaml
+    import yaml  # noqa: PLC0415
 
     if not path.exists():
         raise ReprolabError(
@@ -75,7 +75,7 @@ def read_yaml(path: Path) -> Any:
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415
 
     if not path.exists():
         raise ReprolabError(

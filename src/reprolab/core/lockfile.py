@@ -28,7 +28,7 @@ def file_md5(path: Path) -> str:
 
 def locked_hashes(lock_text: str) -> dict[str, str]:
     """{path: md5} of every stage output, metric and plot file that dvc.lock records."""
-    import yaml
+    import yaml  # noqa: PLC0415
 
     lock = yaml.safe_load(lock_text) or {}
     hashes: dict[str, str] = {}

@@ -127,7 +127,7 @@ def _failure(column: str, check: str, failing: int, examples: list[str] | None =
 def feature_failures(frame: pd.DataFrame, data: dict[str, Any]) -> list[dict[str, Any]]:
     """What pandera's per-value checks cannot see: features that are empty, leak the
     target or identify the row, and classes too small to split."""
-    from reprolab.data.schema_inference import is_id_like
+    from reprolab.data.schema_inference import is_id_like  # noqa: PLC0415
 
     target = data["target"]
     failures = []

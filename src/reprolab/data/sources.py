@@ -14,7 +14,7 @@ from reprolab.data.tables import read_csv, read_parquet_table
 
 def _palmerpenguins(_: dict[str, Any]) -> pd.DataFrame:
     # The CSV ships inside the wheel, so this works offline.
-    from palmerpenguins import load_penguins
+    from palmerpenguins import load_penguins  # noqa: PLC0415
 
     return load_penguins()
 
@@ -80,7 +80,7 @@ def _read_file(path: Path, data: dict[str, Any]) -> pd.DataFrame:
 
 def _synthetic(data: dict[str, Any]) -> pd.DataFrame:
     # In memory: for small tables. The ingest stage writes it chunk by chunk instead.
-    from reprolab.data import synthetic
+    from reprolab.data import synthetic  # noqa: PLC0415
 
     spec = synthetic.spec_from_config(data.get("source") or {})
     return pd.concat(synthetic.generate(spec), ignore_index=True)

@@ -14,7 +14,7 @@ def split_stratified(
     frame: pd.DataFrame, target: str, test_size: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Random split that keeps each class's share of rows in both parts."""
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415
 
     if not 0.0 < test_size < 1.0:
         raise ReprolabError(f"split.test_size: found {test_size}; expected a fraction in (0, 1)")
@@ -38,7 +38,7 @@ def split_random(
     frame: pd.DataFrame, test_size: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Plain seeded random split (a continuous target has no classes to stratify)."""
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415
 
     if not 0.0 < test_size < 1.0:
         raise ReprolabError(f"split.test_size: found {test_size}; expected a fraction in (0, 1)")

@@ -293,10 +293,10 @@ def generate(
 
 def write(path: Path, chunks: Iterator[pd.DataFrame], total: int) -> tuple[int, int]:
     """Write chunks as one parquet file (a row group each), atomically, logging progress."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
 
-    from reprolab.core.files import atomic_path
+    from reprolab.core.files import atomic_path  # noqa: PLC0415
 
     rows = columns = 0
     step = max(total // 10, 1)

@@ -111,8 +111,8 @@ def _number_format(
 def read_parquet_table(path: Path) -> pd.DataFrame:
     """A user's parquet file as a frame of plain columns: decimals become floats (said in
     the log), nested columns (list, struct, map) are refused naming them."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
 
     try:
         table = pq.read_table(path)

@@ -17,8 +17,8 @@ from typing import Any
 def parquet_summary(path: Path, time_column: str | None) -> dict[str, Any]:
     """Rows, column dtypes (as pandas reads them) and the latest time value of a parquet
     file, from its footer and one column: the card never loads the whole table."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    import pyarrow.compute as pc  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
 
     parquet = pq.ParquetFile(path)
     dtypes = parquet.schema_arrow.empty_table().to_pandas().dtypes

@@ -15,8 +15,8 @@ ESTIMATOR_LIBRARIES = ("sklearn.",)
 def build_estimator(model: dict[str, Any], task: str = "classification") -> BaseEstimator:
     """Instantiate the estimator that `model._target_` names, with the other keys as
     arguments, and check that it fits the task."""
-    from hydra.errors import InstantiationException
-    from hydra.utils import instantiate
+    from hydra.errors import InstantiationException  # noqa: PLC0415
+    from hydra.utils import instantiate  # noqa: PLC0415
 
     target = model.get("_target_")
     if not target:
@@ -72,9 +72,9 @@ def fit_estimator(
 ) -> BaseEstimator:
     """Fit on at most `n_jobs` cores (-1: all), turning scikit-learn's check of the
     config's values into a user error."""
-    from joblib import parallel_config
-    from sklearn.utils._param_validation import InvalidParameterError
-    from threadpoolctl import threadpool_limits
+    from joblib import parallel_config  # noqa: PLC0415
+    from sklearn.utils._param_validation import InvalidParameterError  # noqa: PLC0415
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415
 
     if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ReprolabError(f"n_jobs: found {n_jobs!r}; expected -1 (all cores) or a count >= 1")

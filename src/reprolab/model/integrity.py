@@ -87,8 +87,8 @@ def check_predictor(predictor: Any, n_features: int | None, source: str) -> None
 
 def check_structure(model: Any, source: str) -> None:
     """Walk the loaded object graph and check every tree in it."""
-    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
-    from sklearn.tree._tree import Tree
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor  # noqa: PLC0415
+    from sklearn.tree._tree import Tree  # noqa: PLC0415
 
     seen: set[int] = set()
     stack: list[tuple[Any, int | None]] = [(model, None)]

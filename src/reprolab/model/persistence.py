@@ -119,7 +119,7 @@ def canonical_skops(data: bytes) -> bytes:
 
 
 def save_model(path: Path, obj: Any) -> None:
-    import skops.io as sio
+    import skops.io as sio  # noqa: PLC0415
 
     data = canonical_skops(sio.dumps(obj))
     write_bytes(path, data)
@@ -146,7 +146,7 @@ def types_in_file(data: bytes) -> set[str]:
 def load_model(path: Path) -> Any:
     """Load a skops file: bounded in size, refusing any type outside TRUSTED_TYPES, and
     checked for out-of-range tree indices before anything uses it."""
-    import skops.io as sio
+    import skops.io as sio  # noqa: PLC0415
 
     try:
         data = path.read_bytes()

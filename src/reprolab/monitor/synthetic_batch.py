@@ -38,8 +38,8 @@ def _shares(text: str) -> tuple[float, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from reprolab.core.config import get, load_params
-    from reprolab.data import synthetic
+    from reprolab.core.config import get, load_params  # noqa: PLC0415
+    from reprolab.data import synthetic  # noqa: PLC0415
 
     parser = command_parser("reprolab.monitor.synthetic_batch", __doc__)
     parser.add_argument("--output", type=Path, required=True)

@@ -77,8 +77,8 @@ def _require(frame: pd.DataFrame, column: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from reprolab.core.config import Paths
-    from reprolab.core.files import read_parquet, read_yaml, write_parquet
+    from reprolab.core.config import Paths  # noqa: PLC0415
+    from reprolab.core.files import read_parquet, read_yaml, write_parquet  # noqa: PLC0415
 
     parser = command_parser("reprolab.monitor.test_batch", __doc__)
     parser.add_argument("--output", type=Path, required=True)

@@ -29,7 +29,7 @@ _SETTINGS = {
 
 def monitor_settings(cfg: dict[str, Any]) -> dict[str, Any]:
     """The `monitor` section, every value checked: one line naming a wrong one."""
-    from reprolab.core.config import number
+    from reprolab.core.config import number  # noqa: PLC0415
 
     checked = dict(cfg)
     for key, (low, high, whole) in _SETTINGS.items():
@@ -43,7 +43,7 @@ def monitor_settings(cfg: dict[str, Any]) -> dict[str, Any]:
 def reference_sample(train: pd.DataFrame, limit: int) -> pd.DataFrame:
     """At most `limit` training rows, evenly spaced: drift scores settle long before
     millions of rows, and predicting every training row would cost more than training."""
-    from reprolab.model.evaluation import evenly_spaced
+    from reprolab.model.evaluation import evenly_spaced  # noqa: PLC0415
 
     if not isinstance(limit, int) or limit < 1:
         raise ReprolabError(f"monitor.reference_rows: found {limit!r}; expected a count >= 1")
@@ -59,7 +59,7 @@ def monitor_summary(
     performance: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Everything metrics/monitor.json holds."""
-    from reprolab.monitor.drift import feature_drift, prediction_drift
+    from reprolab.monitor.drift import feature_drift, prediction_drift  # noqa: PLC0415
 
     features = {}
     for role in ("numeric", "categorical"):
@@ -102,7 +102,7 @@ def drift_records(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Plot data: each feature's PSI, missing-rate increase and unseen-category rate,
     each marked drifted or not, so the chart shows every reason a feature drifted.
     Features by PSI, largest first."""
-    from reprolab.monitor.drift import DRIFT_MEASURES
+    from reprolab.monitor.drift import DRIFT_MEASURES  # noqa: PLC0415
 
     rows = []
     for column, f in _by_psi(summary):
@@ -169,7 +169,7 @@ def production_performance(
     current: pd.DataFrame, predicted: np.ndarray, schema: dict[str, Any]
 ) -> dict[str, Any] | None:
     """Metrics on the production rows that carry a label, if any."""
-    from reprolab.model import evaluation
+    from reprolab.model import evaluation  # noqa: PLC0415
 
     target = schema["target"]
     if target not in current.columns or current[target].isna().all():

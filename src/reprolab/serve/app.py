@@ -97,9 +97,9 @@ def load_served(allow_unlisted: bool) -> tuple[Any, dict[str, Any]]:
 
 def add_offline_docs(app: FastAPI) -> None:
     """/docs: Swagger UI from the installed swagger-ui-bundle package, no network."""
-    from fastapi.openapi.docs import get_swagger_ui_html
-    from fastapi.staticfiles import StaticFiles
-    from swagger_ui_bundle import swagger_ui_path
+    from fastapi.openapi.docs import get_swagger_ui_html  # noqa: PLC0415
+    from fastapi.staticfiles import StaticFiles  # noqa: PLC0415
+    from swagger_ui_bundle import swagger_ui_path  # noqa: PLC0415
 
     app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 
@@ -193,9 +193,9 @@ def create_app() -> FastAPI:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import uvicorn
+    import uvicorn  # noqa: PLC0415
 
-    from reprolab.core.shell import command_parser, user_errors
+    from reprolab.core.shell import command_parser, user_errors  # noqa: PLC0415
 
     parser = command_parser("reprolab.serve.app", __doc__)
     parser.add_argument(

@@ -41,7 +41,7 @@ def read_chunks(path: Path, rows: int, encoding: str = "utf-8") -> Iterator[pd.D
         )
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
-            import pyarrow.parquet as pq
+            import pyarrow.parquet as pq  # noqa: PLC0415
 
             for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
                 yield batch.to_pandas()
@@ -62,7 +62,7 @@ def count_rows(path: Path) -> int | None:
     """Rows of a parquet input from its footer, for the progress bar; None when unknown
     (CSV, or a file read_chunks will refuse with its own message)."""
     if path.suffix.lower() in (".parquet", ".pq") and path.is_file():
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # noqa: PLC0415
 
         try:
             return pq.ParquetFile(path).metadata.num_rows
@@ -91,7 +91,7 @@ def predict_file(
     allow_unlisted: bool = False,
     encoding: str = "utf-8",
 ) -> int:
-    from tqdm import tqdm
+    from tqdm import tqdm  # noqa: PLC0415
 
     require_locked([model_path, schema_path], allow_unlisted=allow_unlisted)
     model, schema = load_model(model_path), read_yaml(schema_path)
@@ -104,8 +104,8 @@ def predict_file(
         for number, chunk in enumerate(read_chunks(source, chunk_rows, encoding)):
             scored = score_chunk(model, schema, chunk, f"{source} (chunk {number + 1})")
             if target.suffix.lower() in (".parquet", ".pq"):
-                import pyarrow as pa
-                import pyarrow.parquet as pq
+                import pyarrow as pa  # noqa: PLC0415
+                import pyarrow.parquet as pq  # noqa: PLC0415
 
                 table = pa.Table.from_pandas(scored, preserve_index=False)
                 writer = writer or pq.ParquetWriter(tmp, table.schema)
@@ -124,7 +124,7 @@ def predict_file(
 
 
 def main(argv: list[str] | None = None) -> int:
-    import logging
+    import logging  # noqa: PLC0415
 
     parser = command_parser("reprolab.serve.predict", __doc__)
     parser.add_argument("--model", type=Path, default=Paths.model)

@@ -94,8 +94,8 @@ def shared_rows(base_test: pd.DataFrame, head_train: pd.DataFrame) -> tuple[pd.D
 
 def score(model: Any, schema: dict[str, Any], rows: pd.DataFrame, source: str) -> dict[str, Any]:
     """The metrics of `model` on `rows`, with this checkout's evaluation code."""
-    from reprolab.data.columns import feature_columns
-    from reprolab.model import evaluation
+    from reprolab.data.columns import feature_columns  # noqa: PLC0415
+    from reprolab.model import evaluation  # noqa: PLC0415
 
     missing = [c for c in [*feature_columns(schema), schema["target"]] if c not in rows.columns]
     if missing:
@@ -128,7 +128,7 @@ def head_data() -> EvaluationData:
 def _base_file(base: str, path: Path, md5: str | None, tmp: Path) -> Path:
     """`path` as of revision `base`, from the DVC cache or remote, checked against the
     md5 that base's dvc.lock records."""
-    import dvc.api
+    import dvc.api  # noqa: PLC0415
 
     try:
         data = dvc.api.read(path.as_posix(), rev=base, mode="rb")
@@ -146,8 +146,8 @@ def _base_file(base: str, path: Path, md5: str | None, tmp: Path) -> Path:
 
 def score_on_shared_rows(base: str, recorded: EvaluationData) -> tuple[dict, dict, str]:
     """Both models' metrics on base's test rows that the challenger did not train on."""
-    from reprolab.core.files import read_parquet
-    from reprolab.model.persistence import load_model
+    from reprolab.core.files import read_parquet  # noqa: PLC0415
+    from reprolab.model.persistence import load_model  # noqa: PLC0415
 
     require_locked([Paths.model, Paths.train, Paths.schema])
     with tempfile.TemporaryDirectory() as tmp:

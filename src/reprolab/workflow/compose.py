@@ -18,7 +18,7 @@ from reprolab.core.shell import command_parser
 
 def compose_to(output: Path, root: Path, overrides: list[str] | None = None) -> None:
     """Compose `root/conf` with DVC's own code and write the result to `output`."""
-    from dvc.utils.hydra import compose_and_dump
+    from dvc.utils.hydra import compose_and_dump  # noqa: PLC0415
 
     root = root.resolve()
     compose_and_dump(output, str(root / CONF_DIR), None, "config", str(root), overrides or [])
@@ -33,7 +33,7 @@ def composed_text(root: Path, overrides: list[str] | None = None) -> str:
 
 def differences(params_text: str, conf_text: str, limit: int = 5) -> list[str]:
     """`key: a (params.yaml) vs b (conf/)` for leaves that differ; first `limit` only."""
-    import yaml
+    import yaml  # noqa: PLC0415
 
     ours, theirs = (
         flatten(yaml.safe_load(params_text) or {}),

@@ -53,7 +53,7 @@ EMPTY_GUARD = """(function () {
 
 def build_template() -> str:
     """A DVC HTML template (with `{plot_divs}`) whose JavaScript is all inline."""
-    import vl_convert
+    import vl_convert  # noqa: PLC0415
 
     # A literal "</script>" inside the bundle would end the tag early.
     bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")

@@ -15,7 +15,7 @@ def image_name(plot_id: str) -> str:
 
 def render_pngs(plots_diff: dict[str, Any], out_dir: Path, scale: float = 2.0) -> list[Path]:
     """Write one PNG per plot of `dvc plots diff --json` (all revisions in one chart)."""
-    import vl_convert
+    import vl_convert  # noqa: PLC0415
 
     written = []
     for plot_id, renders in sorted((plots_diff.get("data") or {}).items()):

@@ -44,7 +44,7 @@ CONFIG = CONF_DIR / "config.yaml"
 
 
 def _yaml():
-    from ruamel.yaml import YAML
+    from ruamel.yaml import YAML  # noqa: PLC0415
 
     handler = YAML()
     handler.indent(mapping=2, sequence=4, offset=2)

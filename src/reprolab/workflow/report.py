@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         comparison = compare_with(args.base)
         verdict = comparison.verdict
         if not args.gate_only:
-            from reprolab.workflow.plot_images import render_pngs
+            from reprolab.workflow.plot_images import render_pngs  # noqa: PLC0415
 
             images = render_pngs(dvc_json("plots", "diff", args.base), PR_PLOTS)
             params = changed_params(dvc_json("params", "diff", args.base))

@@ -9,11 +9,12 @@ place. Nothing is lost: the changes (untracked files included) are saved first a
 git stash, which `git stash pop` brings back. Source code under src/ is not touched.
 """
 
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001
 
 from reprolab.core.config import PIPELINE_STATE
 from reprolab.core.shell import command_parser, user_errors
-from reprolab.workflow.vcs import changed_pipeline_files, dvc, git
+from reprolab.core.errors import ReprolabError
+from reprolab.workflow.vcs import call, changed_pipeline_files, git
 
 
 def reset() -> list[str]:
@@ -28,7 +29,16 @@ def reset() -> list[str]:
             "(`git stash show -p --include-untracked` to see, `git stash pop` to take back):"
         )
         said += [f"  {line}" for line in changed]
-    dvc("checkout", "--force", "--quiet")
+    checkout = call("dvc", "checkout", "--force", check=False)
+    if checkout.returncode != 0:
+        lines = checkout.stderr.splitlines()
+        start = next((i + 1 for i, line in enumerate(lines) if "following targets" in line), 0)
+        missing = [line for line in lines[start:] if line.strip() and " " not in line.strip()]
+        raise ReprolabError(
+            f"pipeline files are HEAD's, but {len(missing) or 'some'} DVC output(s) of HEAD "
+            f"are not in the DVC cache ({', '.join(m.strip() for m in missing[:3])}); expected "
+            "them there: run `dvc pull` (or `dvc repro` to rebuild them)"
+        )
     said.append("pipeline files and DVC outputs are those of HEAD (`dvc status` is clean)")
     return said
 

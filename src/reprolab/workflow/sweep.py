@@ -31,7 +31,7 @@ PIPELINE_FILES = tuple(path for path in PIPELINE_STATE if path != "conf")
 
 
 def load_grid(name: str, path: Path = GRIDS_FILE) -> list[str]:
-    import yaml
+    import yaml  # noqa: PLC0415
 
     grids = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if name not in grids:
@@ -44,7 +44,7 @@ def load_grid(name: str, path: Path = GRIDS_FILE) -> list[str]:
 
 def expand(overrides: list[str]) -> list[list[str]]:
     """Every combination of a sweep, with DVC's own expansion of Hydra sweep syntax."""
-    from dvc.utils.hydra import get_hydra_sweeps
+    from dvc.utils.hydra import get_hydra_sweeps  # noqa: PLC0415
 
     try:
         sweeps = get_hydra_sweeps({"params.yaml": overrides})
@@ -138,7 +138,7 @@ def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
 
 
 def _queue_status() -> dict[str, str]:
-    from dvc.repo import Repo
+    from dvc.repo import Repo  # noqa: PLC0415
 
     with Repo() as repo:
         return {task["name"]: task["status"] for task in repo.experiments.celery_queue.status()}
@@ -147,7 +147,7 @@ def _queue_status() -> dict[str, str]:
 def queue_workers_alive(root: Path = Path()) -> bool:
     """Is any DVC queue worker of this repository running? (`dvc exp queue-worker`
     processes; a worker killed by the OOM killer or a user leaves its tasks Running.)"""
-    import psutil
+    import psutil  # noqa: PLC0415
 
     here = str(root.resolve())
     for process in psutil.process_iter(["cmdline", "cwd"]):

@@ -59,7 +59,7 @@ def verify(root: Path, overrides: list[str]) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="reprolab-verify-") as tmp:
         copies = [clean_copy(root, Path(tmp) / name) for name in ("first", "second")]
         if overrides:
-            from reprolab.workflow.compose import compose_to
+            from reprolab.workflow.compose import compose_to  # noqa: PLC0415
 
             for copy in copies:  # one at a time: Hydra's global state is not thread-safe
                 compose_to(copy / "params.yaml", copy, overrides)
