@@ -46,8 +46,8 @@ def timed(cmd: list[str], repeat: int, cwd: Path | None = None) -> float:
 def synthetic_copy(rows: int, parent: Path) -> Path:
     """A clean copy composed for synthetic data, built once (untimed) to fill its cache."""
     sys.path.insert(0, "src")
-    from reprolab.workflow.compose import compose_to
-    from reprolab.workflow.verify import clean_copy
+    from reprolab.workflow.compose import compose_to  # noqa: PLC0415
+    from reprolab.workflow.verify import clean_copy  # noqa: PLC0415
 
     repo = clean_copy(Path.cwd(), parent)
     overrides = ["data=synthetic", f"data.source.rows={rows}", "model=hist_gradient_boosting"]

@@ -49,8 +49,8 @@ def measured(cwd: Path, *cmd: str) -> tuple[float, float, str]:
 
 def run_size(rows: int, parent: Path) -> list[tuple[str, float, float, float]]:
     sys.path.insert(0, str(ROOT / "src"))
-    from reprolab.workflow.compose import compose_to
-    from reprolab.workflow.verify import clean_copy
+    from reprolab.workflow.compose import compose_to  # noqa: PLC0415
+    from reprolab.workflow.verify import clean_copy  # noqa: PLC0415
 
     repo = clean_copy(ROOT, parent / f"rows-{rows}")
     compose_to(repo / "params.yaml", repo, [*OVERRIDES, f"data.source.rows={rows}"])

@@ -37,10 +37,10 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 def in_process(n: int) -> tuple[float, float]:
     sys.path.insert(0, "src")
-    from reprolab.core.config import Paths
-    from reprolab.core.files import read_yaml
-    from reprolab.model.persistence import load_model
-    from reprolab.serve.scoring import score_records
+    from reprolab.core.config import Paths  # noqa: PLC0415
+    from reprolab.core.files import read_yaml  # noqa: PLC0415
+    from reprolab.model.persistence import load_model  # noqa: PLC0415
+    from reprolab.serve.scoring import score_records  # noqa: PLC0415
 
     model, schema = load_model(Paths.model), read_yaml(Paths.schema)
     times = []
@@ -52,7 +52,7 @@ def in_process(n: int) -> tuple[float, float]:
 
 
 def over_http(n: int) -> tuple[float, float]:
-    import httpx
+    import httpx  # noqa: PLC0415
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -93,7 +93,7 @@ def over_http(n: int) -> tuple[float, float]:
 
 def batch(rows: int, folder: Path) -> tuple[float, float]:
     """rows/s and peak RSS (MiB) of `python -m reprolab.serve.predict` on `rows` rows."""
-    from palmerpenguins import load_penguins
+    from palmerpenguins import load_penguins  # noqa: PLC0415
 
     source = load_penguins().drop(columns=["species"]).dropna()
     source.sample(rows, replace=True, random_state=0).to_parquet(folder / "in.parquet")

@@ -37,7 +37,7 @@ def fresh_clone(parent: Path, name: str) -> Path:
 
 def bare_compute(repo: Path, combos: list[list[str]]) -> float:
     """train + evaluate run directly for every combination: the floor."""
-    from reprolab.workflow.compose import compose_to
+    from reprolab.workflow.compose import compose_to  # noqa: PLC0415
 
     total = 0.0
     for combo in combos:
@@ -57,7 +57,7 @@ def timed_sweep(repo: Path, *args: str) -> float:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
-    from reprolab.workflow.sweep import expand, load_grid
+    from reprolab.workflow.sweep import expand, load_grid  # noqa: PLC0415
 
     combos = expand(load_grid(GRID, ROOT / "conf/sweeps.yaml"))
     with tempfile.TemporaryDirectory() as tmp:
