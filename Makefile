@@ -58,8 +58,8 @@ lint: install-dev ## Run the pre-commit hooks only
 GRID ?= default
 MODE ?= workspace
 JOBS ?= 2
-sweep: install ## Run a sweep grid from conf/sweeps.yaml and wait (GRID=default MODE=workspace|queue JOBS=2)
-	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.sweep --grid $(GRID) --mode $(MODE) --jobs $(JOBS)
+sweep: install ## Run a sweep grid and wait (GRID=default MODE=workspace|queue|ray JOBS=2 RAY_ADDRESS=host:port)
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.sweep --grid $(GRID) --mode $(MODE) --jobs $(JOBS) $(if $(RAY_ADDRESS),--address $(RAY_ADDRESS))
 
 reset: install ## Back to the last commit: pipeline files (stashed first, nothing lost) and DVC outputs
 	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.reset

@@ -46,3 +46,47 @@ def test_failure_reason_prefers_the_stage_error_line():
     traceback = "Traceback (most recent call last):\n  File x\nValueError: bad\nERROR: failed\n"
     assert failure_reason(traceback) == "ValueError: bad"
     assert failure_reason("") == "(no output)"
+
+
+def test_ray_run_names_never_reuse_an_experiment_name(tmp_path, monkeypatch):
+    import subprocess
+
+    from reprolab.workflow.ray_sweep import unique_names
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    git(
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t.invalid",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "x",
+    )
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout.strip()
+    # DVC would silently replace an experiment of the same name (treeverse/dvc#8742).
+    git("update-ref", f"refs/exps/{head[:2]}/{head[2:]}/grid-abc-2", head)
+    monkeypatch.chdir(tmp_path)
+    assert unique_names("grid-abc", 3) == ["grid-abc-1", "grid-abc-3", "grid-abc-4"]
+
+
+@pytest.mark.parametrize(
+    ("cfg", "key"),
+    [
+        ({"cpus_per_run": 0}, "sweep.ray.cpus_per_run"),
+        ({"cpus_per_run": "two"}, "sweep.ray.cpus_per_run"),
+        ({"max_retries": -1}, "sweep.ray.max_retries"),
+    ],
+)
+def test_bad_ray_settings_name_the_key(cfg, key):
+    from reprolab.workflow.ray_sweep import ray_settings
+
+    with pytest.raises(ReprolabError, match=rf"^{key}: found"):
+        ray_settings({"sweep": {"ray": cfg}})

@@ -35,8 +35,8 @@ from reprolab.workflow.vcs import (
     RESET_HINT,
     call,
     changed_pipeline_files,
-    dvc,
     experiment_revision,
+    last_line,
     workspace_matches,
 )
 
@@ -130,7 +130,12 @@ def promote(name: str) -> str:
             f"{dirty[0].strip()}) that are not experiment {name}; expected a clean workspace "
             f"or {name} applied: commit them, or {RESET_HINT}"
         )
-    dvc("exp", "apply", name)
+    applied = call("dvc", "exp", "apply", name, check=False)
+    # Its outputs not in this cache (it ran elsewhere): applied, then pulled below.
+    if applied.returncode != 0 and "missing-files" not in applied.stderr + applied.stdout:
+        reason = last_line(applied.stderr or applied.stdout, applied.returncode)
+        raise ReprolabError(f"`dvc exp apply {name}` failed: {reason}")
+    _outputs_from_remote(name)
     target_text = PARAMS_FILE.read_text(encoding="utf-8")
     target = yaml.safe_load(target_text)
 
@@ -170,6 +175,21 @@ def promote(name: str) -> str:
     changed = " ".join(f"{k}={v}" for k, v in values.items())
     files = "".join(f"; wrote {path}" for path in written)
     return f"promoted {name}: {choices or 'same groups'} {changed}".rstrip() + files
+
+
+def _outputs_from_remote(name: str) -> None:
+    """A run made elsewhere (a queue worker, a Ray node) left its outputs on the DVC
+    remote, not in this cache: fetch what `dvc exp apply` could not check out."""
+    if call("dvc", "status", "--quiet", check=False).returncode == 0:
+        return
+    print(f"fetching {name}'s outputs from the DVC remote (dvc pull)", flush=True)
+    pulled = call("dvc", "pull", check=False)
+    if pulled.returncode != 0:
+        raise ReprolabError(
+            f"{name}'s outputs are neither in the DVC cache nor fetchable from the remote "
+            f"({last_line(pulled.stderr or pulled.stdout, pulled.returncode)}); expected "
+            f"them on the remote: push them from where {name} ran; {RESET_HINT}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ their error, and the exit code is non-zero if any failed.
 
 from __future__ import annotations
 
-import re
+import os
 import signal
 import subprocess
 import sys
@@ -23,7 +23,14 @@ from reprolab.core.config import CONF_DIR, PARAMS_FILE, PIPELINE_STATE
 from reprolab.core.errors import ReprolabError
 from reprolab.core.shell import command_parser, user_errors
 from reprolab.workflow.compose import composed_text
-from reprolab.workflow.vcs import RESET_HINT, call, changed_pipeline_files, git, start_detached
+from reprolab.workflow.vcs import (
+    RESET_HINT,
+    call,
+    changed_pipeline_files,
+    failure_reason,
+    git,
+    start_detached,
+)
 
 GRIDS_FILE = CONF_DIR / "sweeps.yaml"
 # What `dvc exp run` in the workspace rewrites; restored after a workspace sweep.
@@ -94,17 +101,6 @@ def _stop_on_sigterm() -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
-
-
-def failure_reason(log: str) -> str:
-    """The most telling line of a failed run's output: a stage's own one-line error if
-    there is one, else the last exception line, else the last line."""
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    for pattern in (r"^\w+: error: ", r"^[\w.]*(Error|Exception)\b"):
-        matches = [line for line in lines if re.match(pattern, line)]
-        if matches:
-            return matches[-1]
-    return lines[-1] if lines else "(no output)"
 
 
 def _dvc(*args: str, own_group: bool = False) -> subprocess.CompletedProcess:
@@ -215,7 +211,12 @@ def run_in_queue(
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("reprolab.workflow.sweep", __doc__)
     parser.add_argument("--grid", default="default", help="grid name in conf/sweeps.yaml")
-    parser.add_argument("--mode", choices=("workspace", "queue"), default="workspace")
+    parser.add_argument("--mode", choices=("workspace", "queue", "ray"), default="workspace")
+    parser.add_argument(
+        "--address",
+        default=os.environ.get("RAY_ADDRESS") or None,
+        help="ray mode: the cluster's head (host:port); default RAY_ADDRESS, else a local Ray",
+    )
     parser.add_argument("--jobs", "-j", type=int, default=1, help="queue workers (queue mode)")
     parser.add_argument(
         "--timeout",
@@ -233,6 +234,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sweep {args.grid!r}: {len(combos)} experiments ({args.mode})", flush=True)
         if args.mode == "workspace":
             results = run_in_workspace(combos)
+        elif args.mode == "ray":
+            from reprolab.workflow.ray_sweep import run_on_ray  # noqa: PLC0415
+
+            results = [
+                {**r, "ok": r["status"] == "ok", "error": r.get("error")}
+                for r in run_on_ray(combos, args.grid, args.address)
+            ]
         else:
             results = run_in_queue(overrides, args.jobs, args.timeout)
     failed = [r for r in results if not r["ok"]]

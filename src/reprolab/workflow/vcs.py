@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -116,3 +117,14 @@ def workspace_matches(revision: str, cwd: Path | None = None) -> bool:
         "ls-files", "--others", "--exclude-standard", "--", *PIPELINE_STATE, cwd=cwd
     ).strip()
     return result.returncode == 0 and not untracked
+
+
+def failure_reason(log: str) -> str:
+    """The most telling line of a failed run's output: a stage's own one-line error if
+    there is one, else the last exception line, else the last line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for pattern in (r"^\w+: error: ", r"^[\w.]*(Error|Exception)\b", r"^ERROR: "):
+        matches = [line for line in lines if re.match(pattern, line)]
+        if matches:
+            return matches[-1]
+    return lines[-1] if lines else "(no output)"

@@ -1,0 +1,236 @@
+"""Run a sweep's experiments on a Ray cluster; each comes back as an ordinary experiment.
+
+The driver (this module, in the user's repo) bundles the baseline commit, makes sure
+the DVC remote holds the baseline's data, and submits one Ray task per grid point
+(`ray_run.run_experiment`). As runs finish it fetches their experiment refs into the
+repo, so `make exps`, `make promote`, `dvc exp apply` + `dvc pull` work as for local
+runs. A lost worker or node makes Ray retry the run (`sweep.ray.max_retries`); a run
+that fails in the pipeline is a result, not retried.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from reprolab.core.config import get, load_params, number
+from reprolab.core.errors import ReprolabError
+from reprolab.workflow.ray_run import RunSpec, run_experiment
+from reprolab.workflow.vcs import call, dvc, git
+
+# Remote settings a worker gets from the driver; credentials stay on the workers.
+_SHARED_REMOTE_OPTIONS = ("endpointurl", "region", "verify", "use_ssl", "ssl_verify")
+
+
+def ray_settings(params: dict[str, Any]) -> dict[str, Any]:
+    """`sweep.ray` from params.yaml, checked."""
+    cfg = get(params, "sweep.ray", {}) or {}
+    if not isinstance(cfg, dict):
+        raise ReprolabError(f"sweep.ray: found {cfg!r}; expected a mapping")
+    return {
+        "cpus_per_run": int(number(cfg.get("cpus_per_run", 1), "sweep.ray.cpus_per_run", 1, 1024)),
+        "max_retries": int(number(cfg.get("max_retries", 2), "sweep.ray.max_retries", 0, 100)),
+        "scratch": cfg.get("scratch"),
+    }
+
+
+def remote_options() -> tuple[str, dict[str, str]]:
+    """The default DVC remote's name and the settings a worker needs to reach it."""
+    name = call("dvc", "config", "core.remote", check=False).stdout.strip()
+    if not name:
+        raise ReprolabError(
+            "no default DVC remote; expected one that every Ray node can reach "
+            "(`dvc remote add -d <name> s3://...`, see docs/remotes.md)"
+        )
+    options = {"url": dvc("config", f"remote.{name}.url").strip()}
+    for key in _SHARED_REMOTE_OPTIONS:
+        value = call("dvc", "config", f"remote.{name}.{key}", check=False).stdout.strip()
+        if value:
+            options[key] = value
+    return name, options
+
+
+def push_baseline(remote: str) -> None:
+    """The runs fetch the baseline's inputs and outputs from the remote: push what it
+    lacks first, saying so."""
+    import json  # noqa: PLC0415
+
+    status = json.loads(dvc("status", "--cloud", "--json") or "{}")
+    missing = sorted(path for path, state in status.items() if state in ("new", "missing"))
+    if not missing:
+        return
+    print(
+        f"pushing {len(missing)} baseline file(s) to DVC remote {remote!r} first: "
+        f"{', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}",
+        flush=True,
+    )
+    result = call("dvc", "push", check=False)
+    if result.returncode != 0:
+        raise ReprolabError(
+            f"dvc push to {remote!r} failed ({result.stderr.strip().splitlines()[-1:]}); the "
+            "runs need the baseline's data there: fix the remote or run `make push`"
+        )
+
+
+def unique_names(prefix: str, count: int) -> list[str]:
+    """`prefix-1` ... not yet used by any experiment (DVC would silently replace one)."""
+    refs = git("for-each-ref", "--format=%(refname)", "refs/exps").split()
+    taken = {ref.rsplit("/", 1)[-1] for ref in refs}
+    names, index = [], 1
+    while len(names) < count:
+        candidate = f"{prefix}-{index}"
+        if candidate not in taken:
+            names.append(candidate)
+        index += 1
+    return names
+
+
+def _reachable(address: str, timeout: float = 10.0) -> str | None:
+    """None if the head answers on its port, else why not (Ray itself would retry for
+    minutes before giving up)."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        return "expected host:port"
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    return None
+
+
+def connect(address: str | None) -> Any:
+    import ray  # noqa: PLC0415
+
+    where = f"RAY_ADDRESS={address}" if address else "a local Ray instance"
+    hint = (
+        "expected a running Ray cluster (`ray start --head` on the head node; with token "
+        "authentication, RAY_AUTH_MODE=token and the cluster's RAY_AUTH_TOKEN here too), or "
+        "no RAY_ADDRESS for a local one"
+    )
+    problem = _reachable(address) if address else None
+    if problem:
+        raise ReprolabError(f"{where}: cannot connect ({problem}); {hint}")
+    try:
+        ray.init(
+            address=address or None,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="ERROR",
+            configure_logging=False,
+        )
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ReprolabError(f"{where}: cannot connect ({reason}); {hint}") from None
+    return ray
+
+
+def _remote_task(ray: Any, settings: dict[str, Any]) -> Any:
+    def run(bundle: bytes, spec: RunSpec) -> dict[str, Any]:
+        result = run_experiment(bundle, spec)
+        result["node"] = ray.get_runtime_context().get_node_id()[:8]
+        return result
+
+    return ray.remote(run).options(
+        num_cpus=settings["cpus_per_run"],
+        max_retries=settings["max_retries"],
+        retry_exceptions=False,
+    )
+
+
+def fetch_experiment(result: dict[str, Any]) -> None:
+    """Bring a finished run's experiment ref into this repository."""
+    with tempfile.TemporaryDirectory(prefix="reprolab-exp-") as tmp:
+        bundle = Path(tmp) / "exp.bundle"
+        bundle.write_bytes(result.pop("bundle"))
+        git("fetch", "-q", str(bundle), f"+{result['ref']}:{result['ref']}")
+
+
+class Progress:
+    """Runs done / failed / running, per node, elapsed and an estimate of what is left."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.started = total, time.monotonic()
+        self.done = self.failed = 0
+        self.nodes: Counter[str] = Counter()
+        self.tty = sys.stdout.isatty()
+
+    def update(self, result: dict[str, Any]) -> None:
+        self.done += 1
+        self.failed += result["status"] != "ok"
+        self.nodes[result.get("node", "?")] += 1
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.done * (self.total - self.done)
+        nodes = ", ".join(f"{node}: {n}" for node, n in sorted(self.nodes.items()))
+        line = (
+            f"[{self.done}/{self.total}] {result['name']}: {result['status']}"
+            f" ({result['duration']:.0f} s on {result.get('node', '?')}) | failed {self.failed},"
+            f" running {self.total - self.done} | per node {nodes} | {elapsed:.0f} s elapsed,"
+            f" ~{left:.0f} s left"
+        )
+        print(line, flush=True)
+
+
+def run_on_ray(combos: list[list[str]], grid: str, address: str | None) -> list[dict[str, Any]]:
+    """Run every combination as one experiment on Ray; return one result per combination."""
+    settings = ray_settings(load_params())
+    remote, options = remote_options()
+    baseline = git("rev-parse", "HEAD").strip()
+    identity = (git("config", "user.name").strip(), git("config", "user.email").strip())
+    ray = connect(address)
+    try:
+        push_baseline(remote)
+        with tempfile.TemporaryDirectory(prefix="reprolab-bundle-") as tmp:
+            git("bundle", "create", "-q", f"{tmp}/baseline.bundle", "HEAD")
+            bundle = Path(tmp, "baseline.bundle").read_bytes()
+        names = unique_names(f"{grid}-{baseline[:7]}", len(combos))
+        cpus, scratch = settings["cpus_per_run"], settings["scratch"]
+        specs = [
+            RunSpec(name, tuple(combo), baseline, remote, options, cpus, identity, scratch)
+            for name, combo in zip(names, combos, strict=True)
+        ]
+        results = _run_all(ray, _remote_task(ray, settings), ray.put(bundle), specs)
+    finally:
+        ray.shutdown()
+    order = {spec.name: i for i, spec in enumerate(specs)}
+    return sorted(results, key=lambda r: order[r["name"]])
+
+
+def _run_all(ray: Any, task: Any, bundle_ref: Any, specs: list[RunSpec]) -> list[dict[str, Any]]:
+    """Submit every run, collect each as it finishes; on Ctrl-C or SIGTERM cancel the rest
+    (nothing of theirs reaches the repo: only finished runs' refs are fetched)."""
+    pending = {task.remote(bundle_ref, spec): spec for spec in specs}
+    print(f"submitted {len(specs)} runs to Ray ({specs[0].cpus} CPU each)", flush=True)
+    progress, results = Progress(len(specs)), []
+    try:
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            spec = pending.pop(ready[0])
+            results.append(_collect(ray, ready[0], spec))
+            progress.update(results[-1])
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
+    return results
+
+
+def _collect(ray: Any, ref: Any, spec: RunSpec) -> dict[str, Any]:
+    try:
+        result = ray.get(ref)
+    except Exception as error:  # a lost worker or node after every retry
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return {
+            "name": spec.name,
+            "overrides": list(spec.overrides),
+            "status": "lost",
+            "error": f"lost on Ray after retries: {reason}",
+            "duration": 0.0,
+        }
+    if result["status"] == "ok":
+        fetch_experiment(result)
+    return result
