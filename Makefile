@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro reset test test-fast lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale clean
+.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,6 +60,10 @@ MODE ?= workspace
 JOBS ?= 2
 sweep: install ## Run a sweep grid and wait (GRID=default MODE=workspace|queue|ray JOBS=2 RAY_ADDRESS=host:port)
 	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.sweep --grid $(GRID) --mode $(MODE) --jobs $(JOBS) $(if $(RAY_ADDRESS),--address $(RAY_ADDRESS))
+
+SPACE ?= forest
+search: install ## Optuna search over conf/search/$(SPACE).yaml, every trial an experiment (TRIALS=N MODE=local|ray)
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.search --space $(SPACE) --mode $(if $(filter ray,$(MODE)),ray,local) $(if $(TRIALS),--trials $(TRIALS)) $(if $(RAY_ADDRESS),--address $(RAY_ADDRESS))
 
 reset: install ## Back to the last commit: pipeline files (stashed first, nothing lost) and DVC outputs
 	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.reset

@@ -55,6 +55,32 @@ def timed_sweep(repo: Path, *args: str) -> float:
     return time.perf_counter() - started
 
 
+def ray_sweep(repo: Path, combos: list[list[str]], nodes: int = 0) -> tuple[float, list[dict]]:
+    """The sweep on Ray, in-process: a local Ray (all cores) or, with `nodes`, Ray's
+    simulated cluster (a head with no CPUs, `nodes` nodes of one CPU each)."""
+    from reprolab.workflow.ray_sweep import run_on_ray  # noqa: PLC0415
+
+    address, cluster = None, None
+    if nodes:
+        from ray.cluster_utils import Cluster  # noqa: PLC0415
+
+        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+        for _ in range(nodes):
+            cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        address = cluster.address
+    cwd = Path.cwd()
+    os.chdir(repo)
+    try:
+        started = time.perf_counter()
+        results = run_on_ray(combos, GRID, address)
+        return time.perf_counter() - started, results
+    finally:
+        os.chdir(cwd)
+        if cluster is not None:
+            cluster.shutdown()
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from reprolab.workflow.sweep import expand, load_grid  # noqa: PLC0415
@@ -71,6 +97,12 @@ def main() -> None:
             ("queue -j 1", timed_sweep(fresh_clone(parent, "q1"), "--mode", "queue", "-j", "1")),
             ("queue -j 2", timed_sweep(fresh_clone(parent, "q2"), "--mode", "queue", "-j", "2")),
         ]
+        os.environ["RAY_AUTH_MODE"] = "disabled"  # local processes only
+        steps = {}
+        for name, nodes in (("ray local (all cores)", 0), ("ray, simulated 2 nodes x 1 CPU", 2)):
+            total, results = ray_sweep(fresh_clone(parent, f"ray{nodes}"), combos, nodes)
+            rows.append((name, total))
+            steps[name] = results
     n = len(combos)
     bare = rows[0][1] / n
     print(f"# {n} experiments ({GRID}); {platform.machine()}, {os.cpu_count()} cores")
@@ -78,6 +110,20 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, total in rows:
         print(f"| {name} | {total:.1f} | {total / n:.2f} | {total / n - bare:+.2f} |")
+    print("\nWhere a Ray run's time goes (mean seconds per run; the rest of its wall is")
+    print("the driver: checks, push, bundle, Ray start-up, fetching refs):")
+    print("| cluster | clone + setup | dvc exp run | dvc push | run wall |")
+    print("|---|---|---|---|---|")
+    for name, results in steps.items():
+        ok = [r for r in results if r["status"] == "ok"]
+        mean = {
+            k: sum(r["timings"].get(k, 0) for r in ok) / max(len(ok), 1)
+            for k in ("clone", "run", "push")
+        }
+        wall = sum(r["duration"] for r in ok) / max(len(ok), 1)
+        print(
+            f"| {name} | {mean['clone']:.2f} | {mean['run']:.2f} | {mean['push']:.2f} | {wall:.2f} |"
+        )
 
 
 if __name__ == "__main__":

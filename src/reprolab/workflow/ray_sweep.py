@@ -11,7 +11,6 @@ that fails in the pipeline is a result, not retried.
 from __future__ import annotations
 
 import socket
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -157,7 +156,6 @@ class Progress:
         self.total, self.started = total, time.monotonic()
         self.done = self.failed = 0
         self.nodes: Counter[str] = Counter()
-        self.tty = sys.stdout.isatty()
 
     def update(self, result: dict[str, Any]) -> None:
         self.done += 1
@@ -175,48 +173,66 @@ class Progress:
         print(line, flush=True)
 
 
+class RayRunner:
+    """Ray, connected, with the baseline pushed and bundled: submit runs, take each back
+    as it finishes (its experiment ref already fetched into this repo)."""
+
+    def __init__(self, address: str | None) -> None:
+        self.settings = ray_settings(load_params())
+        self.remote, self.options = remote_options()
+        self.baseline = git("rev-parse", "HEAD").strip()
+        self.identity = (git("config", "user.name").strip(), git("config", "user.email").strip())
+        self.ray = connect(address)
+        self.pending: dict[Any, RunSpec] = {}
+        try:
+            push_baseline(self.remote)
+            with tempfile.TemporaryDirectory(prefix="reprolab-bundle-") as tmp:
+                git("bundle", "create", "-q", f"{tmp}/baseline.bundle", "HEAD")
+                self.bundle = self.ray.put(Path(tmp, "baseline.bundle").read_bytes())
+            self.task = _remote_task(self.ray, self.settings)
+        except BaseException:
+            self.ray.shutdown()
+            raise
+
+    def submit(self, name: str, overrides: list[str]) -> None:
+        spec = RunSpec(
+            name, tuple(overrides), self.baseline, self.remote, self.options,
+            self.settings["cpus_per_run"], self.identity, self.settings["scratch"],
+        )  # fmt: skip
+        self.pending[self.task.remote(self.bundle, spec)] = spec
+
+    def next_result(self) -> dict[str, Any]:
+        ready, _ = self.ray.wait(list(self.pending), num_returns=1)
+        spec = self.pending.pop(ready[0])
+        return _collect(self.ray, ready[0], spec)
+
+    def close(self) -> None:
+        """Cancel what is still running (nothing of it reaches the repo) and disconnect."""
+        for ref in self.pending:
+            self.ray.cancel(ref, force=True)
+        self.pending.clear()
+        self.ray.shutdown()
+
+
 def run_on_ray(combos: list[list[str]], grid: str, address: str | None) -> list[dict[str, Any]]:
-    """Run every combination as one experiment on Ray; return one result per combination."""
-    settings = ray_settings(load_params())
-    remote, options = remote_options()
-    baseline = git("rev-parse", "HEAD").strip()
-    identity = (git("config", "user.name").strip(), git("config", "user.email").strip())
-    ray = connect(address)
+    """Run every combination as one experiment on Ray; return one result per combination.
+    On Ctrl-C or SIGTERM the outstanding runs are cancelled: only finished runs' refs
+    have been fetched."""
+    runner = RayRunner(address)
     try:
-        push_baseline(remote)
-        with tempfile.TemporaryDirectory(prefix="reprolab-bundle-") as tmp:
-            git("bundle", "create", "-q", f"{tmp}/baseline.bundle", "HEAD")
-            bundle = Path(tmp, "baseline.bundle").read_bytes()
-        names = unique_names(f"{grid}-{baseline[:7]}", len(combos))
-        cpus, scratch = settings["cpus_per_run"], settings["scratch"]
-        specs = [
-            RunSpec(name, tuple(combo), baseline, remote, options, cpus, identity, scratch)
-            for name, combo in zip(names, combos, strict=True)
-        ]
-        results = _run_all(ray, _remote_task(ray, settings), ray.put(bundle), specs)
-    finally:
-        ray.shutdown()
-    order = {spec.name: i for i, spec in enumerate(specs)}
-    return sorted(results, key=lambda r: order[r["name"]])
-
-
-def _run_all(ray: Any, task: Any, bundle_ref: Any, specs: list[RunSpec]) -> list[dict[str, Any]]:
-    """Submit every run, collect each as it finishes; on Ctrl-C or SIGTERM cancel the rest
-    (nothing of theirs reaches the repo: only finished runs' refs are fetched)."""
-    pending = {task.remote(bundle_ref, spec): spec for spec in specs}
-    print(f"submitted {len(specs)} runs to Ray ({specs[0].cpus} CPU each)", flush=True)
-    progress, results = Progress(len(specs)), []
-    try:
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            spec = pending.pop(ready[0])
-            results.append(_collect(ray, ready[0], spec))
+        names = unique_names(f"{grid}-{runner.baseline[:7]}", len(combos))
+        for name, combo in zip(names, combos, strict=True):
+            runner.submit(name, combo)
+        cpus = runner.settings["cpus_per_run"]
+        print(f"submitted {len(combos)} runs to Ray ({cpus} CPU each)", flush=True)
+        progress, results = Progress(len(combos)), []
+        while runner.pending:
+            results.append(runner.next_result())
             progress.update(results[-1])
-    except BaseException:
-        for ref in pending:
-            ray.cancel(ref, force=True)
-        raise
-    return results
+    finally:
+        runner.close()
+    order = {name: i for i, name in enumerate(names)}
+    return sorted(results, key=lambda r: order[r["name"]])
 
 
 def _collect(ray: Any, ref: Any, spec: RunSpec) -> dict[str, Any]:

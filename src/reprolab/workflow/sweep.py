@@ -93,7 +93,7 @@ def refuse_changed_workspace() -> None:
         )
 
 
-def _stop_on_sigterm() -> None:
+def stop_on_sigterm() -> None:
     """SIGTERM (a CI cancel, `kill`) ends the sweep like Ctrl-C: through the `finally`
     that restores the workspace, not by dying in the middle of it."""
 
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         help="queue mode: seconds to wait for the whole sweep before giving up (default 6 h)",
     )
     args = parser.parse_args(argv)
-    _stop_on_sigterm()
+    stop_on_sigterm()
     with user_errors("sweep"):
         refuse_untracked()
         refuse_changed_workspace()

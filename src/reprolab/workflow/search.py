@@ -1,0 +1,230 @@
+"""Search beyond grids: Optuna proposes, every trial is a real DVC experiment.
+
+    python -m reprolab.workflow.search --space forest --trials 40             # make search
+    python -m reprolab.workflow.search --space forest --trials 40 --mode ray  # MODE=ray
+
+Ask-and-tell: the driver asks Optuna (TPE, seeded with the project's `seed`) for a
+trial's parameters, runs it as `dvc exp run -n <space>-<number> -S ...` (locally in a
+temporary copy, `--temp`, one at a time; or on the Ray runner, `parallel` at a time),
+reads the objective from the experiment's metrics and tells Optuna. A failed trial is
+told as failed, with its error line; the search goes on. The study is a journal file
+in reports/search/<space>/ (with the summary and charts): run the same command with a
+larger --trials to resume; finished trials are not run again.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from reprolab.core.config import Paths, get, load_params
+from reprolab.core.errors import ReprolabError
+from reprolab.core.shell import command_parser, user_errors
+from reprolab.workflow.ranking import resolve_compare
+from reprolab.workflow.search_space import Space, load_space, suggest
+from reprolab.workflow.vcs import call, experiment_revision, failure_reason, git
+
+SEARCH_REPORTS = Path("reports/search")
+
+
+def objective(space: Space, params: dict[str, Any]) -> tuple[str, str]:
+    """The metric to optimise and its direction: the space's, else the ranking's; the
+    metric must be one the pipeline writes (checked on the committed metrics file)."""
+    written = json.loads(Paths.metrics.read_text(encoding="utf-8"))
+    names = {k for k, v in written.items() if isinstance(v, int | float)}
+    ranking = resolve_compare(get(params, "ranking"), names)
+    metric = space.metric or ranking["primary_metric"]
+    if metric not in names:
+        raise ReprolabError(
+            f"conf/search/{space.name}.yaml: metric: {metric!r} is not written by the pipeline "
+            f"({Paths.metrics}); expected one of {sorted(names)}"
+        )
+    if space.direction:
+        return metric, space.direction
+    return metric, ranking["direction"] if metric == ranking["primary_metric"] else "maximize"
+
+
+class LocalRunner:
+    """One trial at a time, each in a temporary copy of the repo (`dvc exp run --temp`)."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[str, list[str]]] = []
+
+    def submit(self, name: str, overrides: list[str]) -> None:
+        self.pending.append((name, overrides))
+
+    def next_result(self) -> dict[str, Any]:
+        name, overrides = self.pending.pop(0)
+        started = time.monotonic()
+        args = [a for o in overrides for a in ("-S", o)]
+        ran = call("dvc", "exp", "run", "--temp", "-n", name, *args, check=False, own_group=True)
+        result = {"name": name, "duration": round(time.monotonic() - started, 1)}
+        if ran.returncode != 0:
+            return {**result, "status": "failed", "error": failure_reason(ran.stdout + ran.stderr)}
+        revision = experiment_revision(name)
+        metrics = json.loads(git("show", f"{revision}:{Paths.metrics}")) if revision else {}
+        return {**result, "status": "ok", "metrics": metrics}
+
+    def close(self) -> None:
+        self.pending.clear()
+
+
+def open_study(space: Space, direction: str, seed: int, folder: Path) -> Any:
+    import optuna  # noqa: PLC0415
+    from optuna.storages import JournalStorage  # noqa: PLC0415
+    from optuna.storages.journal import JournalFileBackend  # noqa: PLC0415
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    folder.mkdir(parents=True, exist_ok=True)
+    storage = JournalStorage(JournalFileBackend(str(folder / "journal.log")))
+    study = optuna.create_study(
+        study_name=space.name,
+        storage=storage,
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        direction=direction,
+        load_if_exists=True,
+    )
+    if study.direction.name.lower() != direction:
+        raise ReprolabError(
+            f"{folder / 'journal.log'}: the study {space.name!r} {study.direction.name.lower()}s; "
+            f"expected {direction}: remove {folder} to start a new study"
+        )
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state.name == "RUNNING":  # a search killed while it ran: run it again
+            study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
+            study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+            study.enqueue_trial(trial.params, skip_if_exists=False)
+    return study
+
+
+def counted(study: Any) -> int:
+    """Trials that count towards --trials: finished ones, not those a kill interrupted."""
+    return sum(
+        1
+        for t in study.get_trials(deepcopy=False)
+        if t.state.name in ("COMPLETE", "FAIL") and not t.user_attrs.get("interrupted")
+    )
+
+
+def trial_rows(study: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": t.number,
+            "experiment": t.user_attrs.get("experiment"),
+            "state": "interrupted" if t.user_attrs.get("interrupted") else t.state.name.lower(),
+            "value": t.value if t.state.name == "COMPLETE" else None,
+            "params": t.params,
+            "overrides": t.user_attrs.get("overrides", []),
+            "error": t.user_attrs.get("error"),
+        }
+        for t in study.get_trials(deepcopy=False)
+    ]
+
+
+def _free_name(base: str, taken: set[str]) -> str:
+    name, n = base, 1
+    while name in taken:  # DVC would silently replace an experiment of the same name
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def search(space: Space, runner: Any, study: Any, metric: str, parallel: int) -> None:
+    """Ask, run, tell until the space's trial count (or its time budget) is reached."""
+    refs = git("for-each-ref", "--format=%(refname)", "refs/exps").split()
+    taken = {ref.rsplit("/", 1)[-1] for ref in refs}
+    deadline = time.monotonic() + space.timeout if space.timeout else None
+    to_run = max(space.trials - counted(study), 0)
+    print(f"search {space.name!r}: {counted(study)} trial(s) done, {to_run} to run", flush=True)
+    in_flight: dict[str, Any] = {}
+    asked = 0
+    while asked < to_run or in_flight:
+        while len(in_flight) < parallel and asked < to_run:
+            if deadline and time.monotonic() > deadline:
+                print(f"time budget of {space.timeout:g} s reached: no new trials", flush=True)
+                to_run = asked
+                break
+            trial = study.ask()
+            overrides = suggest(trial, space)
+            name = _free_name(f"{space.name}-{trial.number}", taken)
+            taken.add(name)
+            trial.set_user_attr("experiment", name)
+            trial.set_user_attr("overrides", overrides)
+            runner.submit(name, overrides)
+            in_flight[name] = trial
+            asked += 1
+        if not in_flight:
+            break
+        result = runner.next_result()
+        trial = in_flight.pop(result["name"])
+        value = (result.get("metrics") or {}).get(metric)
+        if result["status"] == "ok" and isinstance(value, int | float):
+            study.tell(trial, value)
+            said = f"{metric} = {value:.6g}"
+        else:
+            error = result.get("error") or f"no {metric} in its metrics"
+            trial.set_user_attr("error", error)
+            study.tell(trial, state=_failed())
+            said = f"failed: {error}"
+        print(f"trial {trial.number} ({result['name']}, {result['duration']:.0f} s): {said}",
+              flush=True)  # fmt: skip
+
+
+def _failed() -> Any:
+    from optuna.trial import TrialState  # noqa: PLC0415
+
+    return TrialState.FAIL
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = command_parser("reprolab.workflow.search", __doc__)
+    parser.add_argument("--space", required=True, help="conf/search/<space>.yaml")
+    parser.add_argument("--trials", type=int, default=None, help="trials in all (resumes)")
+    parser.add_argument("--mode", choices=("local", "ray"), default="local")
+    parser.add_argument("--parallel", type=int, default=None, help="ray mode: trials at a time")
+    parser.add_argument("--address", default=None, help="ray mode: the cluster's head")
+    args = parser.parse_args(argv)
+    from reprolab.workflow.sweep import (  # noqa: PLC0415
+        refuse_changed_workspace,
+        refuse_untracked,
+        stop_on_sigterm,
+    )
+
+    stop_on_sigterm()
+    with user_errors("search"):
+        space = load_space(args.space, args.trials)
+        params = load_params()
+        metric, direction = objective(space, params)
+        refuse_untracked()
+        refuse_changed_workspace()
+        folder = SEARCH_REPORTS / space.name
+        study = open_study(space, direction, int(get(params, "seed")), folder)
+        if args.mode == "ray":
+            from reprolab.workflow.ray_sweep import RayRunner  # noqa: PLC0415
+
+            runner, parallel = RayRunner(args.address), args.parallel or space.parallel
+        else:
+            runner, parallel = LocalRunner(), 1
+        try:
+            search(space, runner, study, metric, parallel)
+        finally:
+            runner.close()
+            from reprolab.workflow.search_report import write_report  # noqa: PLC0415
+
+            rows = trial_rows(study)
+            summary = write_report(folder, space.name, rows, space.params, metric, direction)
+        print(f"wrote {summary}", flush=True)
+        failed = [r for r in rows if r["state"] == "fail"]
+        for row in failed:
+            print(
+                f"failed: trial {row['number']} ({row['experiment']}): {row['error']}",
+                file=sys.stderr,
+            )
+    return 0 if any(row["value"] is not None for row in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

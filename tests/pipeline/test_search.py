@@ -1,0 +1,101 @@
+"""Optuna search on the default data with real `dvc exp run --temp` trials: each trial
+an experiment, a summary with charts, resume after a kill without re-running finished
+trials, bad input refused before any trial."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sys
+import time
+
+import pytest
+
+from .helpers import run, start
+
+pytestmark = pytest.mark.pipeline
+
+
+def _search(repo, *args, check=False):
+    return run(repo, sys.executable, "-m", "reprolab.workflow.search", *args, check=check)
+
+
+def _experiments(repo, prefix=""):
+    refs = run(repo, "git", "for-each-ref", "--format=%(refname)", "refs/exps").stdout.split()
+    names = [ref.rsplit("/", 1)[-1] for ref in refs]
+    return sorted(n for n in names if not prefix or n.startswith(f"{prefix}-"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built(repo):
+    """The baseline's outputs in the cache, so trials rerun only what they change."""
+    run(repo, "dvc", "repro")
+    assert run(repo, "git", "status", "--porcelain").stdout == ""
+
+
+def _fresh_study(repo):
+    shutil.rmtree(repo / "reports/search/logistic", ignore_errors=True)
+    return set(_experiments(repo, "logistic"))
+
+
+def test_every_trial_is_an_experiment_and_the_summary_names_the_best(repo):
+    before = _fresh_study(repo)
+    result = _search(repo, "--space", "logistic", "--trials", "3", check=True)
+    assert "search 'logistic': 0 trial(s) done, 3 to run" in result.stdout
+    made = sorted(set(_experiments(repo, "logistic")) - before)
+    assert len(made) == 3
+    table = run(repo, sys.executable, "-m", "reprolab.workflow.experiments").stdout
+    assert all(f"| {name} |" in table for name in made)
+    folder = repo / "reports/search/logistic"
+    summary = (folder / "summary.md").read_text()
+    assert "**Best: trial " in summary and "make promote EXP=logistic-" in summary
+    for image in ("history.png", "slices.png"):
+        assert f"]({image})" in summary
+        assert (folder / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert run(repo, "git", "status", "--porcelain").stdout == ""  # reports/search is ignored
+
+
+def test_a_killed_search_resumes_without_running_finished_trials_again(repo):
+    before = _fresh_study(repo)
+    search = start(repo, sys.executable, "-m", "reprolab.workflow.search", "--space", "logistic",
+                   "--trials", "6")  # fmt: skip
+    deadline = time.monotonic() + 300
+    while len(set(_experiments(repo, "logistic")) - before) < 3 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    search.send_signal(signal.SIGTERM)
+    search.communicate(timeout=120)
+    done = set(_experiments(repo, "logistic")) - before
+    assert 3 <= len(done) < 6
+    resumed = _search(repo, "--space", "logistic", "--trials", "6", check=True)
+    assert f"{len(done)} trial(s) done, {6 - len(done)} to run" in resumed.stdout
+    after = set(_experiments(repo, "logistic")) - before
+    assert len(after) == 6 and done <= after
+    ran_again = [line for line in resumed.stdout.splitlines() if line.startswith("trial ")]
+    assert len(ran_again) == 6 - len(done)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--space", "nope"], "search: error: conf/search/nope.yaml: no search space 'nope'"),
+        (["--space", "logistic", "--trials", "0"], "conf/search/logistic.yaml: trials: found 0"),
+    ],
+)
+def test_bad_input_is_one_line_and_starts_no_trial(repo, args, message):
+    before = _experiments(repo)
+    result = _search(repo, *args)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert _experiments(repo) == before
+
+
+def test_a_metric_the_pipeline_does_not_write_is_refused(repo):
+    space = repo / "conf/search/logistic.yaml"
+    original = space.read_text()
+    space.write_text(original + "metric: auc_typo\n")
+    try:
+        result = _search(repo, "--space", "logistic")
+    finally:
+        space.write_text(original)
+    assert result.returncode == 1
+    assert "metric: 'auc_typo' is not written by the pipeline" in result.stderr
