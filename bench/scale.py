@@ -54,7 +54,7 @@ def run_size(rows: int, parent: Path) -> list[tuple[str, float, float, float]]:
 
     repo = clean_copy(ROOT, parent / f"rows-{rows}")
     compose_to(repo / "params.yaml", repo, [*OVERRIDES, f"data.source.rows={rows}"])
-    batch = ["reprolab.monitor.synthetic_batch", "--output", "data/production/batch.parquet"]
+    batch = ["reprolab.monitor.batch", "--output", "data/production/batch.parquet"]
     measured(repo, sys.executable, "-m", *batch, "--rows", str(max(rows // 10, 1000)))
     results = []
     for stage in STAGES:

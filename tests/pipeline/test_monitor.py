@@ -18,7 +18,7 @@ def simulate(repo, name, *drift):
         repo,
         sys.executable,
         "-m",
-        "reprolab.monitor.test_batch",
+        "reprolab.monitor.batch",
         "--output",
         f"data/production/{name}.parquet",
         "--rows",

@@ -85,7 +85,7 @@ def test_generated_batches_fire_and_clear_the_drift_alert(synthetic_run):
             repo,
             sys.executable,
             "-m",
-            "reprolab.monitor.synthetic_batch",
+            "reprolab.monitor.batch",
             "--output",
             "data/production/batch.parquet",
             "--rows",
@@ -97,7 +97,7 @@ def test_generated_batches_fire_and_clear_the_drift_alert(synthetic_run):
         run(repo, "dvc", "repro", "monitor")
         return json.loads((repo / "metrics/monitor.json").read_text())
 
-    drifted = batch("--shift", "1.5", "--columns", "num_03,cat_01", "--category-shift", "0.5")
+    drifted = batch("--shift", "num_03=1.5", "--mix", "cat_01=never_seen:0.5")
     assert drifted["verdict"] == "drift"
     assert set(drifted["drifted_features"]) == {"num_03", "cat_01"}
     clean = batch()
@@ -123,11 +123,16 @@ def test_batch_command_refuses_non_synthetic_data_by_key(repo, tmp_path):
         repo,
         sys.executable,
         "-m",
-        "reprolab.monitor.synthetic_batch",
+        "reprolab.monitor.batch",
+        "--from",
+        "synthetic",
         "--output",
         str(tmp_path / "b.parquet"),
         check=False,
     )
     assert result.returncode == 1
-    assert "synthetic_batch: error: data.source.kind: found 'palmerpenguins'" in result.stderr
+    assert (
+        "batch: error: data.source.kind: found 'palmerpenguins'; expected 'synthetic'"
+        in result.stderr
+    )
     assert not (tmp_path / "b.parquet").exists()

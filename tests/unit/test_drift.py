@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from reprolab.core.errors import ReprolabError
+from reprolab.monitor.batch import BatchDrift, drifted_batch
 from reprolab.monitor.drift import prediction_drift
-from reprolab.monitor.test_batch import simulate_batch
 from reprolab.monitor.verdict import monitor_summary, reference_sample, render_markdown
 
 CFG = yaml.safe_load((Path(__file__).parents[2] / "conf/monitor/default.yaml").read_text())
@@ -59,7 +59,7 @@ def test_no_alert_on_samples_from_the_training_distribution():
     ],
 )
 def test_each_kind_of_drift_alerts_and_names_the_feature(drift, feature, words):
-    current = simulate_batch(REFERENCE, "label", 1000, 7, **drift)
+    current = drifted_batch(REFERENCE, "label", 1000, 7, BatchDrift(**drift))
     result = summary(current)
     assert result["retrain_recommended"]
     assert list(result["drifted_features"]) == [feature]
@@ -68,7 +68,7 @@ def test_each_kind_of_drift_alerts_and_names_the_feature(drift, feature, words):
 
 
 def test_label_shift_shows_as_prediction_drift():
-    current = simulate_batch(REFERENCE, "label", 1000, 7, label_shift=[("b", "0.9")])
+    current = drifted_batch(REFERENCE, "label", 1000, 7, BatchDrift(label_shift=[("b", "0.9")]))
     shifted = prediction_drift(
         REFERENCE["label"].to_numpy(), current["label"].to_numpy(), "classification", CFG
     )
@@ -82,7 +82,7 @@ def test_label_shift_shows_as_prediction_drift():
 
 
 def test_the_verdict_follows_the_thresholds():
-    current = simulate_batch(REFERENCE, "label", 1000, 7, shift=[("x", "0.5")])
+    current = drifted_batch(REFERENCE, "label", 1000, 7, BatchDrift(shift=[("x", "0.5")]))
     assert summary(current)["retrain_recommended"]
     relaxed = {**CFG, "psi_threshold": 5.0}
     assert not summary(current, relaxed)["retrain_recommended"]
@@ -90,10 +90,10 @@ def test_the_verdict_follows_the_thresholds():
 
 
 def test_simulated_batches_are_seeded_and_shift_as_asked():
-    first = simulate_batch(REFERENCE, "label", 500, 3, shift=[("x", "1.0")])
-    assert first.equals(simulate_batch(REFERENCE, "label", 500, 3, shift=[("x", "1.0")]))
+    first = drifted_batch(REFERENCE, "label", 500, 3, BatchDrift(shift=[("x", "1.0")]))
+    assert first.equals(drifted_batch(REFERENCE, "label", 500, 3, BatchDrift(shift=[("x", "1.0")])))
     assert first["x"].mean() - REFERENCE["x"].mean() == pytest.approx(2.0, abs=0.4)
-    assert simulate_batch(REFERENCE, "label", 2000, 3, missing=[("y", "0.5")])[
+    assert drifted_batch(REFERENCE, "label", 2000, 3, BatchDrift(missing=[("y", "0.5")]))[
         "y"
     ].isna().mean() == pytest.approx(0.5, abs=0.05)
 
