@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale clean
+.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale bench-search clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -111,8 +111,11 @@ bench: install ## Benchmark DVC overhead and stage start-up (prints a table)
 bench-serving: install ## Benchmark prediction latency (HTTP, in-process) and batch throughput
 	$(BIN)/python bench/serving.py
 
-bench-sweep: install ## Benchmark a 4-run sweep: workspace vs queue -j 1/-j 2 vs bare compute
+bench-sweep: install ## Benchmark a 4-run sweep: workspace, queue -j 1/-j 2, Ray local and 2 nodes, bare compute
 	$(BIN)/python bench/sweep_cost.py
+
+bench-search: install ## Benchmark TPE against the full grid: trials to come within 0.5% of the grid's best
+	PYTHONPATH=src $(BIN)/python bench/search_efficiency.py
 
 bench-scale: install ## Benchmark every stage on synthetic data at 100k, 1M, 10M rows (ROWS=...)
 	$(BIN)/python bench/scale.py $(if $(ROWS),--rows $(ROWS))
