@@ -56,21 +56,14 @@ def _prepare(bundle: bytes, spec: RunSpec, scratch: Path, timings: dict[str, flo
     git("checkout", "-q", "--detach", spec.baseline, cwd=repo)
     git("config", "user.name", spec.identity[0], cwd=repo)
     git("config", "user.email", spec.identity[1], cwd=repo)
-    call("dvc", "config", "--local", "cache.dir", str(scratch / "cache"), cwd=repo)
-    call(
-        "dvc",
-        "remote",
-        "add",
-        "--local",
-        "--force",
-        "--default",
-        spec.remote,
-        spec.remote_options["url"],
-        cwd=repo,
+    # Written directly (each `dvc config` call costs a DVC start-up, ~0.4 s): this run's
+    # own cache, and the project's remote with the settings the driver sent.
+    remote = "".join(f"    {key} = {value}\n" for key, value in spec.remote_options.items())
+    (repo / ".dvc/config.local").write_text(
+        f"[core]\n    remote = {spec.remote}\n[cache]\n    dir = {scratch / 'cache'}\n"
+        f"['remote \"{spec.remote}\"']\n{remote}",
+        encoding="utf-8",
     )
-    for key, value in spec.remote_options.items():
-        if key != "url":
-            call("dvc", "remote", "modify", "--local", spec.remote, key, value, cwd=repo)
     timings["clone"] = round(time.monotonic() - started, 2)
     return repo
 
