@@ -67,6 +67,7 @@ def test_a_killed_search_resumes_without_running_finished_trials_again(repo):
     done = set(_experiments(repo, "logistic")) - before
     assert 3 <= len(done) < 6
     resumed = _search(repo, "--space", "logistic", "--trials", "6", check=True)
+    # A trial whose run had finished when the kill came is told from its experiment.
     assert f"{len(done)} trial(s) done, {6 - len(done)} to run" in resumed.stdout
     after = set(_experiments(repo, "logistic")) - before
     assert len(after) == 6 and done <= after

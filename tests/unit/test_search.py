@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from reprolab.core.errors import ReprolabError
-from reprolab.workflow.search import counted, open_study, search, trial_rows
+from reprolab.workflow.search import counted, open_study, recover_interrupted, search, trial_rows
 from reprolab.workflow.search_space import load_space
 
 GOOD = {
@@ -111,6 +111,7 @@ def in_git_repo(tmp_path, monkeypatch):
 def _run(folder, trials, seed=42):
     space = load_space("s", trials)
     study = open_study(space, "maximize", seed, folder)
+    recover_interrupted(study, "m")
     runner = FakeRunner()
     search(space, runner, study, "m", parallel=1)
     return study, runner
@@ -172,3 +173,23 @@ def test_the_summary_names_the_best_trial_and_every_failure(tmp_path):
     )
     assert (tmp_path / "history.png").read_bytes()[:4] == b"\x89PNG"
     assert "](slices.png)" in summary.read_text()
+
+
+def test_a_trial_whose_run_finished_before_the_kill_is_told_from_its_experiment(in_git_repo):
+    def git(*args):
+        return subprocess.run(
+            ["git", *args], cwd=in_git_repo, check=True, capture_output=True, text=True
+        ).stdout
+
+    (in_git_repo / "metrics").mkdir()
+    (in_git_repo / "metrics/evaluate.json").write_text('{"m": 0.75}')
+    git("add", "metrics")
+    git("-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qm", "run")
+    head = git("rev-parse", "HEAD").strip()
+    git("update-ref", f"refs/exps/{head[:2]}/{head[2:]}/s-0", head)
+    folder = in_git_repo / "study"
+    study = open_study(load_space("s", 1), "maximize", 42, folder)
+    study.ask().set_user_attr("experiment", "s-0")  # its run finished; the tell never came
+    study, runner = _run(folder, 1)
+    assert runner.ran == [] and counted(study) == 1
+    assert trial_rows(study)[0]["value"] == 0.75

@@ -92,12 +92,27 @@ def open_study(space: Space, direction: str, seed: int, folder: Path) -> Any:
             f"{folder / 'journal.log'}: the study {space.name!r} {study.direction.name.lower()}s; "
             f"expected {direction}: remove {folder} to start a new study"
         )
-    for trial in study.get_trials(deepcopy=False):
-        if trial.state.name == "RUNNING":  # a search killed while it ran: run it again
-            study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
-            study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
-            study.enqueue_trial(trial.params, skip_if_exists=False)
     return study
+
+
+def recover_interrupted(study: Any, metric: str) -> None:
+    """Trials a killed search left running: told from their experiment if its run had
+    finished (it is not run again), else marked interrupted and proposed again first,
+    with the same parameters."""
+    from optuna.trial import TrialState  # noqa: PLC0415
+
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state != TrialState.RUNNING:
+            continue
+        revision = experiment_revision(trial.user_attrs.get("experiment") or "")
+        if revision:
+            metrics = json.loads(git("show", f"{revision}:{Paths.metrics}"))
+            if isinstance(metrics.get(metric), int | float):
+                study.tell(trial.number, metrics[metric])
+                continue
+        study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
+        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        study.enqueue_trial(trial.params, skip_if_exists=False)
 
 
 def counted(study: Any) -> int:
@@ -202,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         refuse_changed_workspace()
         folder = SEARCH_REPORTS / space.name
         study = open_study(space, direction, int(get(params, "seed")), folder)
+        recover_interrupted(study, metric)
         if args.mode == "ray":
             from reprolab.workflow.ray_sweep import RayRunner  # noqa: PLC0415
 
