@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reprolab.core.config import PIPELINE_OUTPUTS
+from reprolab.core.config import OFFLINE_PLOTS_TEMPLATE, PIPELINE_OUTPUTS, PR_PLOTS, PR_REPORT
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -38,7 +38,9 @@ def _tracked() -> set[str]:
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_path_a_page_names_exists(page):
-    tracked = _tracked() | {str(p) for p in PIPELINE_OUTPUTS}
+    # Tracked files, pipeline outputs, and what `make install` / `make report` generate.
+    generated = {OFFLINE_PLOTS_TEMPLATE, PR_REPORT, PR_PLOTS}
+    tracked = _tracked() | {str(p) for p in (*PIPELINE_OUTPUTS, *generated)}
     named = {
         token.rstrip("/.,:") + ("/" if token.endswith("/") else "")
         for token in re.findall(r"[\w./-]+", _text(page))
