@@ -74,3 +74,17 @@ def experiments(repo: Path) -> list[dict]:
                 }
             )
     return rows
+
+
+def commit_remote_and_grid(repo: Path, storage: Path, grid: dict) -> Path:
+    """The repo with a DVC remote of its own (a local directory) and `grid` added to
+    conf/sweeps.yaml, built and committed: a baseline that sweeps on Ray accept."""
+    import yaml
+
+    run(repo, "dvc", "remote", "add", "-f", "-d", "local", str(storage))
+    grids = yaml.safe_load((repo / "conf/sweeps.yaml").read_text())
+    (repo / "conf/sweeps.yaml").write_text(yaml.safe_dump({**grids, **grid}))
+    run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "a remote and a grid for Ray")
+    return repo

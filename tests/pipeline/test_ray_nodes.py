@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from .helpers import run, start
+from .helpers import commit_remote_and_grid, run, start
 
 pytestmark = pytest.mark.pipeline
 
@@ -41,14 +41,7 @@ def nodes(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def baseline(repo, tmp_path_factory):
-    storage = tmp_path_factory.mktemp("dvc-remote")
-    run(repo, "dvc", "remote", "add", "-f", "-d", "local", str(storage))
-    grids = yaml.safe_load((repo / "conf/sweeps.yaml").read_text())
-    (repo / "conf/sweeps.yaml").write_text(yaml.safe_dump({**grids, **GRID}))
-    run(repo, "dvc", "repro")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "a remote and a three-run grid")
-    return repo
+    return commit_remote_and_grid(repo, tmp_path_factory.mktemp("dvc-remote"), GRID)
 
 
 def _runs_started_in(root) -> list[str]:

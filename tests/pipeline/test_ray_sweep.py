@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from .helpers import exp_run, run
+from .helpers import commit_remote_and_grid, exp_run, run
 from .ray_cluster import ray_head
 
 pytestmark = pytest.mark.pipeline
@@ -29,14 +29,7 @@ def cluster():
 def baseline(repo, tmp_path_factory):
     """The repo with a DVC remote of its own (a local directory) and a 2-run grid, one
     of whose runs fails in the pipeline (n_estimators=-1), committed."""
-    storage = tmp_path_factory.mktemp("dvc-remote")
-    run(repo, "dvc", "remote", "add", "-f", "-d", "local", str(storage))
-    grids = yaml.safe_load((repo / "conf/sweeps.yaml").read_text())
-    (repo / "conf/sweeps.yaml").write_text(yaml.safe_dump({**grids, **GRID}))
-    run(repo, "dvc", "repro")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "a remote and a Ray grid")
-    return repo
+    return commit_remote_and_grid(repo, tmp_path_factory.mktemp("dvc-remote"), GRID)
 
 
 @pytest.fixture(scope="module")

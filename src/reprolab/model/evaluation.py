@@ -119,16 +119,7 @@ def roc_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> lis
     records = []
     for column in _curve_classes(classes):
         fpr, tpr, _ = skm.roc_curve(y_true == classes[column], proba[:, column])
-        # `point` orders the line: ROC curves have vertical runs at one fpr.
-        records += [
-            {
-                "class": str(classes[column]),
-                "point": i,
-                "fpr": _round(fpr[k]),
-                "tpr": _round(tpr[k]),
-            }
-            for i, k in enumerate(evenly_spaced(len(fpr), MAX_CURVE_POINTS))
-        ]
+        records += _curve(str(classes[column]), ("fpr", fpr), ("tpr", tpr))
     return records
 
 
@@ -141,16 +132,17 @@ def precision_recall_records(
         precision, recall, _ = skm.precision_recall_curve(
             y_true == classes[column], proba[:, column], drop_intermediate=True
         )
-        records += [
-            {
-                "class": str(classes[column]),
-                "point": i,
-                "recall": _round(recall[k]),
-                "precision": _round(precision[k]),
-            }
-            for i, k in enumerate(evenly_spaced(len(recall), MAX_CURVE_POINTS))
-        ]
+        records += _curve(str(classes[column]), ("recall", recall), ("precision", precision))
     return records
+
+
+def _curve(label: str, x: tuple[str, np.ndarray], y: tuple[str, np.ndarray]) -> list[dict]:
+    """At most MAX_CURVE_POINTS evenly spaced points of one class's curve; `point`
+    orders the line (ROC curves have vertical runs at one fpr)."""
+    return [
+        {"class": label, "point": i, x[0]: _round(x[1][k]), y[0]: _round(y[1][k])}
+        for i, k in enumerate(evenly_spaced(len(x[1]), MAX_CURVE_POINTS))
+    ]
 
 
 def label_accuracy(y_true: pd.Series, predicted: np.ndarray) -> float:
