@@ -17,7 +17,7 @@ from .helpers import commit_remote_and_grid, run, start
 
 pytestmark = pytest.mark.pipeline
 
-GRID = {"three": ["model=random_forest", "model.n_estimators=20,30,40"]}
+GRID = {"three": ["model.C=0.25,0.5,2.0"]}
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_a_node_lost_mid_sweep_still_gives_every_grid_point_once(baseline, nodes
     estimators = set()
     for ref in (r for r in refs if "/three-" in r):
         params = yaml.safe_load(run(baseline, "git", "show", f"{ref}:params.yaml").stdout)
-        estimators.add(params["model"]["n_estimators"])
-    assert estimators == {20, 30, 40}
+        estimators.add(params["model"]["C"])
+    assert estimators == {0.25, 0.5, 2.0}
     # Every run cleaned its scratch directory on the node that survived.
     assert _runs_started_in(roots[0]) == []

@@ -16,7 +16,8 @@ from .ray_cluster import ray_head
 
 pytestmark = pytest.mark.pipeline
 
-GRID = {"ray_tiny": ["model=random_forest", "model.n_estimators=20,-1"]}
+# Model-only changes: each run reruns train, evaluate, package and monitor.
+GRID = {"ray_tiny": ["model.C=0.25,-1"]}
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def cluster():
 @pytest.fixture(scope="module")
 def baseline(repo, tmp_path_factory):
     """The repo with a DVC remote of its own (a local directory) and a 2-run grid, one
-    of whose runs fails in the pipeline (n_estimators=-1), committed."""
+    of whose runs fails in the pipeline (C=-1), committed."""
     return commit_remote_and_grid(repo, tmp_path_factory.mktemp("dvc-remote"), GRID)
 
 
@@ -70,12 +71,12 @@ def test_a_grid_runs_on_ray_and_every_run_comes_back_as_an_experiment(baseline, 
     assert "1 of 2 experiments succeeded" in result.stdout
     assert "[2/2]" in result.stdout and "failed 1" in result.stdout
     # The failing run is named with its stage's error line.
-    assert "failed: model=random_forest model.n_estimators=-1: train: error:" in result.stderr
+    assert "failed: model.C=-1: train: error:" in result.stderr
     table = run(baseline, sys.executable, "-m", "reprolab.workflow.experiments").stdout
     name = names[0]
-    assert f"| {name} |" in table and "| 20 |" in table
+    assert f"| {name} |" in table and "| 0.25 |" in table
     # Parity: the same overrides run here give the same outputs and metrics.
-    exp_run(baseline, "local-twin", "model=random_forest", "model.n_estimators=20")
+    exp_run(baseline, "local-twin", "model.C=0.25")
     on_ray, local = _ref(baseline, name), _ref(baseline, "local-twin")
     assert _out_hashes(baseline, on_ray) == _out_hashes(baseline, local)
     metrics = [
