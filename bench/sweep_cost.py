@@ -112,18 +112,19 @@ def main() -> None:
         print(f"| {name} | {total:.1f} | {total / n:.2f} | {total / n - bare:+.2f} |")
     print("\nWhere a Ray run's time goes (mean seconds per run; the rest of its wall is")
     print("the driver: checks, push, bundle, Ray start-up, fetching refs):")
-    print("| cluster | clone + setup | dvc exp run | dvc push | run wall |")
-    print("|---|---|---|---|---|")
+    print(
+        "| cluster | clone + setup | dvc exp run (pull + pipeline) | dvc push | fetch ref | run wall |"
+    )
+    print("|---|---|---|---|---|---|")
     for name, results in steps.items():
         ok = [r for r in results if r["status"] == "ok"]
         mean = {
             k: sum(r["timings"].get(k, 0) for r in ok) / max(len(ok), 1)
-            for k in ("clone", "run", "push")
+            for k in ("clone", "run", "push", "fetch")
         }
         wall = sum(r["duration"] for r in ok) / max(len(ok), 1)
-        print(
-            f"| {name} | {mean['clone']:.2f} | {mean['run']:.2f} | {mean['push']:.2f} | {wall:.2f} |"
-        )
+        cells = " | ".join(f"{value:.2f}" for value in mean.values())
+        print(f"| {name} | {cells} | {wall:.2f} |")
 
 
 if __name__ == "__main__":

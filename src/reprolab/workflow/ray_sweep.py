@@ -186,9 +186,11 @@ class RayRunner:
         self.pending: dict[Any, RunSpec] = {}
         try:
             push_baseline(self.remote)
+            started = time.monotonic()
             with tempfile.TemporaryDirectory(prefix="reprolab-bundle-") as tmp:
                 git("bundle", "create", "-q", f"{tmp}/baseline.bundle", "HEAD")
                 self.bundle = self.ray.put(Path(tmp, "baseline.bundle").read_bytes())
+            self.bundle_seconds = round(time.monotonic() - started, 2)
             self.task = _remote_task(self.ray, self.settings)
         except BaseException:
             self.ray.shutdown()
@@ -248,5 +250,7 @@ def _collect(ray: Any, ref: Any, spec: RunSpec) -> dict[str, Any]:
             "duration": 0.0,
         }
     if result["status"] == "ok":
+        started = time.monotonic()
         fetch_experiment(result)
+        result["timings"]["fetch"] = round(time.monotonic() - started, 2)
     return result
