@@ -16,7 +16,7 @@ import socket
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,6 @@ class RunSpec:
     cpus: int
     identity: tuple[str, str]  # git user.name, user.email for the experiment commit
     scratch_root: str | None = None
-    environment: dict[str, str] = field(default_factory=dict)
 
 
 def _timed(timings: dict[str, float], step: str, *cmd: str, cwd: Path) -> Any:
@@ -90,7 +89,6 @@ def run_experiment(bundle: bytes, spec: RunSpec) -> dict[str, Any]:
     started = time.monotonic()
     # Stages run `python` and `dvc` from PATH: this worker's environment.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    os.environ.update(spec.environment)
     timings: dict[str, float] = {}
     scratch = Path(tempfile.mkdtemp(prefix=f"reprolab-{spec.name}-", dir=spec.scratch_root))
     try:
