@@ -110,8 +110,9 @@ def recover_interrupted(study: Any, metric: str) -> None:
             if isinstance(metrics.get(metric), int | float):
                 study.tell(trial.number, metrics[metric])
                 continue
+        # Optuna has no public setter for another process's trial attributes.
         study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
-        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        study.tell(trial.number, state=TrialState.FAIL)
         study.enqueue_trial(trial.params, skip_if_exists=False)
 
 
