@@ -6,12 +6,18 @@ import zipfile
 import numpy as np
 import pytest
 import skops.io as sio
-from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from reprolab.core.errors import ReprolabError
-from reprolab.model.persistence import canonical_skops, load_model, save_model
+from reprolab.model.persistence import (
+    canonical_skops,
+    describe_saved_pipeline,
+    load_model,
+    save_model,
+)
 
 
 @pytest.fixture
@@ -34,6 +40,33 @@ def test_round_trip_predicts_identically(model, tmp_path):
     save_model(tmp_path / "m.skops", model)
     x = np.random.default_rng(1).normal(size=(5, 3))
     assert np.array_equal(load_model(tmp_path / "m.skops").predict_proba(x), model.predict_proba(x))
+
+
+@pytest.mark.parametrize(
+    ("estimator", "labels"),
+    [
+        (LogisticRegression(), ["b", "a", "c"] * 10),  # an object array: JSON in the file
+        (LogisticRegression(), [2, 0, 1] * 10),  # an int array: an .npy member
+        (HistGradientBoostingClassifier(max_iter=3), [True, False, False] * 10),
+        (Ridge(), np.arange(30) / 7),
+    ],
+)
+def test_the_description_read_from_the_file_equals_the_loaded_pipeline(estimator, labels, tmp_path):
+    x = np.random.default_rng(0).normal(size=(30, 3))
+    pipeline = Pipeline([("scale", FunctionTransformer()), ("model", estimator)]).fit(x, labels)
+    save_model(tmp_path / "m.skops", pipeline)
+    loaded = load_model(tmp_path / "m.skops")
+    classes = [str(c) for c in getattr(loaded, "classes_", [])]
+    assert describe_saved_pipeline(tmp_path / "m.skops") == (type(estimator).__name__, classes)
+
+
+def test_a_file_that_is_not_a_pipeline_cannot_be_described(tmp_path):
+    (tmp_path / "junk.skops").write_bytes(b"not a zip")
+    with pytest.raises(ReprolabError, match="not a skops model file"):
+        describe_saved_pipeline(tmp_path / "junk.skops")
+    save_model(tmp_path / "bare.skops", {"steps": 1})
+    with pytest.raises(ReprolabError, match="not a skops model file"):
+        describe_saved_pipeline(tmp_path / "bare.skops")
 
 
 @pytest.mark.parametrize(

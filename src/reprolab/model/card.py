@@ -50,7 +50,7 @@ def code_version(files: list[Path]) -> str:
 
 
 def model_card(
-    model: Any,
+    estimator: tuple[str, list[str]],
     schema: dict[str, Any],
     raw: dict[str, Any],
     params: dict[str, Any],
@@ -74,10 +74,10 @@ def model_card(
     latest = raw["latest"]
     return {
         "model": {
-            "estimator": type(model[-1]).__name__,
+            "estimator": estimator[0],
             "task": schema["task"],
             "target": schema["target"],
-            "classes": [str(c) for c in getattr(model, "classes_", [])],
+            "classes": estimator[1],
         },
         "data": {
             "version_md5": versions["data"],

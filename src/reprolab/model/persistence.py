@@ -143,27 +143,34 @@ def types_in_file(data: bytes) -> set[str]:
     return found
 
 
-def load_model(path: Path) -> Any:
-    """Load a skops file: bounded in size, refusing any type outside TRUSTED_TYPES, and
-    checked for out-of-range tree indices before anything uses it."""
-    import skops.io as sio  # noqa: PLC0415
-
+def _model_bytes(path: Path) -> bytes:
+    """The file's bytes, or one line saying why there are none."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise ReprolabError(
             f"{path}: file not found; expected a model saved by the pipeline (run `dvc repro`)"
         ) from None
     except IsADirectoryError:
         raise ReprolabError(f"{path}: a directory; expected a model file") from None
+
+
+def _not_skops(path: Path) -> ReprolabError:
+    return ReprolabError(f"{path}: not a skops model file (expected a zip with schema.json)")
+
+
+def load_model(path: Path) -> Any:
+    """Load a skops file: bounded in size, refusing any type outside TRUSTED_TYPES, and
+    checked for out-of-range tree indices before anything uses it."""
+    import skops.io as sio  # noqa: PLC0415
+
+    data = _model_bytes(path)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             check_archive(archive, str(path))
         untrusted = sorted(types_in_file(data) - set(TRUSTED_TYPES))
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, RecursionError):
-        raise ReprolabError(
-            f"{path}: not a skops model file (expected a zip with schema.json)"
-        ) from None
+        raise _not_skops(path) from None
     if untrusted:
         raise ReprolabError(
             f"{path}: refusing to load untrusted type(s) {untrusted}; expected only the types in "
@@ -179,3 +186,32 @@ def load_model(path: Path) -> Any:
         ) from None
     check_structure(model, str(path))
     return model
+
+
+def describe_saved_pipeline(path: Path) -> tuple[str, list[str]]:
+    """The final estimator's class name and its classes (none for a regressor), read
+    from the skops file's schema: nothing is constructed, and neither scikit-learn nor
+    skops is imported, so a stage that only describes the model starts at once."""
+    data = _model_bytes(path)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            check_archive(archive, str(path))
+            schema = json.loads(archive.read("schema.json"))
+            steps = schema["content"]["content"]["steps"]["content"]
+            final = steps[-1]["content"][1]
+            node = final["content"]["content"].get("classes_")
+            classes = [] if node is None else _array_values(node, archive)
+    except (zipfile.BadZipFile, KeyError, IndexError, TypeError, ValueError, RecursionError):
+        raise _not_skops(path) from None
+    return final["__class__"], [str(c) for c in classes]
+
+
+def _array_values(node: dict[str, Any], archive: zipfile.ZipFile) -> list[Any]:
+    """The values of a skops array node: an .npy member (never unpickled) or JSON items."""
+    if node["type"] == "numpy":
+        import numpy as np  # noqa: PLC0415
+
+        return np.load(io.BytesIO(archive.read(node["file"])), allow_pickle=False).tolist()
+    if node["type"] == "json":
+        return [json.loads(item["content"]) for item in node["content"]]
+    raise ValueError(node["type"])

@@ -102,6 +102,8 @@ def drift_records(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Plot data: each feature's PSI, missing-rate increase and unseen-category rate,
     each marked drifted or not, so the chart shows every reason a feature drifted.
     Features by PSI, largest first."""
+    if not summary["features"]:
+        return []  # no production data: nothing to plot, and no statistics to import
     from reprolab.monitor.drift import DRIFT_MEASURES  # noqa: PLC0415
 
     rows = []

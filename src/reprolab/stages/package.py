@@ -17,7 +17,7 @@ def package() -> str:
         render_markdown,
         stage_code_files,
     )
-    from reprolab.model.persistence import load_model
+    from reprolab.model.persistence import describe_saved_pipeline
     from reprolab.workflow.compose import composed_text, differences
 
     params = load_params()
@@ -29,7 +29,6 @@ def package() -> str:
             "`make params` and `dvc exp run` recompose it): %s",
             "; ".join(differences(PARAMS_FILE.read_text(encoding="utf-8"), composed)),
         )
-    model = load_model(Paths.model)
     versions = {
         "data": file_md5(Paths.raw),
         "code": code_version(stage_code_files(read_yaml(Path("dvc.yaml")), "package")),
@@ -38,7 +37,7 @@ def package() -> str:
     raw = parquet_summary(Paths.raw, schema.get("time_column"))
     log.info("read %s footer (%d rows, %d columns)", Paths.raw, raw["rows"], len(raw["dtypes"]))
     card = model_card(
-        model,
+        describe_saved_pipeline(Paths.model),
         schema,
         raw,
         {k: params[k] for k in ("data", "split", "features", "model", "seed")},
