@@ -100,7 +100,13 @@ def test_split_option_splits_the_default_data(option):
     assert len(train) > len(test) > 0
 
 
-REGRESSORS = ("ridge", "random_forest_regressor", "hist_gradient_boosting_regressor")
+REGRESSORS = (
+    "ridge",
+    "random_forest_regressor",
+    "hist_gradient_boosting_regressor",
+    "lightgbm_regressor",
+    "xgboost_regressor",
+)
 TASKS = [
     (o, t)
     for g, o in OPTIONS
@@ -123,7 +129,8 @@ def test_model_option_trains_and_round_trips_through_skops(option, task, penguin
     estimator = build_estimator(
         cfg["model"], "regression" if task == "regression" else "classification"
     )
-    assert estimator.random_state == cfg["seed"]
+    params = estimator.get_params()  # XGBoost's classifier is wrapped (EncodedLabels)
+    assert params.get("random_state", params.get("estimator__random_state")) == cfg["seed"]
     features = transform_to_frame(pre, frame, cfg["features"]["dtype"])  # as featurize writes
     estimator.fit(features.to_numpy(), frame[data["target"]])
     pipeline = build_inference_pipeline(pre, estimator)

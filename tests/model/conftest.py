@@ -17,11 +17,11 @@ from reprolab.workflow.verify import clean_copy
 STAGES = ["ingest", "validate", "split", "featurize", "train", "evaluate", "package", "monitor"]
 
 
-@pytest.fixture(scope="session")
-def pipeline_run(root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run every stage; return the copy's path, each stage's summary and the schema."""
-    copy = clean_copy(root, tmp_path_factory.mktemp("in-process"))
-    compose_to(copy / "params.yaml", copy, ["data=penguins"])
+def run_in_process(root: Path, dest: Path, overrides: list[str]) -> dict[str, Any]:
+    """Every stage of a clean copy of root at dest, composed with data=penguins and
+    `overrides`; the copy's path, each stage's summary and the schema."""
+    copy = clean_copy(root, dest)
+    compose_to(copy / "params.yaml", copy, ["data=penguins", *overrides])
     summaries = {}
     with contextlib.chdir(copy):
         for stage in STAGES:
@@ -29,6 +29,18 @@ def pipeline_run(root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
             summaries[stage] = getattr(module, stage)()
     schema = yaml.safe_load((copy / "reports/schema.yaml").read_text(encoding="utf-8"))
     return {"root": copy, "summaries": summaries, "schema": schema}
+
+
+@pytest.fixture(scope="session")
+def in_process():
+    """run_in_process, for modules that run the pipeline with other overrides."""
+    return run_in_process
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The default pipeline, run once per session."""
+    return run_in_process(root, tmp_path_factory.mktemp("in-process"), [])
 
 
 @pytest.fixture(scope="session")

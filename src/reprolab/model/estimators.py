@@ -2,21 +2,58 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from sklearn.base import BaseEstimator, is_classifier, is_regressor
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    clone,
+    is_classifier,
+    is_regressor,
+)
 from sklearn.pipeline import Pipeline
 
 from reprolab.core.errors import ReprolabError
 
-ESTIMATOR_LIBRARIES = ("sklearn.",)
+# The libraries whose estimators `model._target_` may name: their types, and only
+# theirs, are in persistence.TRUSTED_TYPES.
+ESTIMATOR_LIBRARIES = ("sklearn.", "lightgbm.", "xgboost.")
+
+
+class EncodedLabels(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """A classifier fitted on class codes 0..k-1 that answers in the original labels.
+
+    XGBoost's classifier accepts only codes (not the penguins' species names); the
+    codes are the sorted labels' positions, as scikit-learn's own classifiers order
+    `classes_`, so probabilities have the same columns whatever the model."""
+
+    def __init__(self, estimator: BaseEstimator):
+        self.estimator = estimator
+
+    def fit(self, features: Any, labels: Any, **fit_params: Any) -> EncodedLabels:
+        self.classes_, codes = np.unique(np.asarray(labels), return_inverse=True)
+        self.estimator_ = clone(self.estimator).fit(features, codes, **fit_params)
+        return self
+
+    def predict_proba(self, features: Any) -> np.ndarray:
+        return self.estimator_.predict_proba(features)
+
+    def predict(self, features: Any) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(features), axis=1)]
+
+
+def _needs_label_codes(estimator: BaseEstimator) -> bool:
+    return type(estimator).__module__.startswith("xgboost.") and is_classifier(estimator)
 
 
 def build_estimator(model: dict[str, Any], task: str = "classification") -> BaseEstimator:
     """Instantiate the estimator that `model._target_` names, with the other keys as
     arguments, and check that it fits the task."""
     from hydra.errors import InstantiationException  # noqa: PLC0415
-    from hydra.utils import instantiate  # noqa: PLC0415
+    from hydra.utils import get_object, instantiate  # noqa: PLC0415
 
     target = model.get("_target_")
     if not target:
@@ -29,6 +66,16 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
             f"{', '.join(p.rstrip('.') for p in ESTIMATOR_LIBRARIES)}"
         )
     try:
+        found = get_object(target)
+    except Exception:  # ImportError, or hydra's own error for a missing attribute
+        found = None
+    # Only a class that is an estimator is called, never a function of those libraries.
+    if found is not None and not (isinstance(found, type) and issubclass(found, BaseEstimator)):
+        raise ReprolabError(
+            f"model._target_: found {target!r}, which is not an estimator class; expected "
+            "e.g. sklearn.linear_model.LogisticRegression or lightgbm.LGBMClassifier"
+        )
+    try:
         # Plain lists and dicts, not OmegaConf containers: skops cannot store those.
         estimator = instantiate(model, _convert_="all")
     except InstantiationException as error:
@@ -39,8 +86,8 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
     if task == "regression" and not is_regressor(estimator):
         raise ReprolabError(
             f"model._target_: {target!r} is not a regressor but the task is regression; "
-            "expected a regression model, e.g. -S model=ridge, random_forest_regressor or "
-            "hist_gradient_boosting_regressor"
+            "expected a regression model, e.g. -S model=ridge, random_forest_regressor, "
+            "hist_gradient_boosting_regressor, lightgbm_regressor or xgboost_regressor"
         )
     if task == "classification" and not (
         is_classifier(estimator) and hasattr(estimator, "predict_proba")
@@ -54,21 +101,35 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
             f"model.random_state: found {estimator.random_state!r}; expected a whole number "
             "(conf/model sets it to ${seed}): without one, training is not reproducible"
         )
-    return estimator
+    return EncodedLabels(estimator) if _needs_label_codes(estimator) else estimator
 
 
 def _is_seed(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def use_categorical_codes(estimator: BaseEstimator, mask: list[bool] | None) -> None:
-    """Tell an estimator that splits on categories natively which columns are codes."""
-    if mask is not None and "categorical_features" in estimator.get_params():
-        estimator.set_params(categorical_features=mask)
+def use_categorical_codes(estimator: BaseEstimator, mask: list[bool] | None) -> dict[str, Any]:
+    """Tell an estimator that splits on categories natively which columns are codes;
+    returns the arguments for its `fit` that say so (LightGBM takes them there)."""
+    inner = estimator.estimator if isinstance(estimator, EncodedLabels) else estimator
+    params = inner.get_params()
+    if mask is None:
+        return {}
+    if "categorical_features" in params:  # histogram gradient boosting
+        inner.set_params(categorical_features=mask)
+    elif "enable_categorical" in params:  # XGBoost
+        inner.set_params(enable_categorical=True, feature_types=["c" if m else "q" for m in mask])
+    elif type(inner).__module__.startswith("lightgbm."):
+        return {"categorical_feature": [i for i, is_code in enumerate(mask) if is_code]}
+    return {}
 
 
 def fit_estimator(
-    estimator: BaseEstimator, features: Any, target: Any, n_jobs: int = -1
+    estimator: BaseEstimator,
+    features: Any,
+    target: Any,
+    n_jobs: int = -1,
+    fit_params: dict[str, Any] | None = None,
 ) -> BaseEstimator:
     """Fit on at most `n_jobs` cores (-1: all), turning scikit-learn's check of the
     config's values into a user error."""
@@ -84,11 +145,15 @@ def fit_estimator(
     # model file is the same whatever n_jobs. Only for estimators with an n_jobs of
     # their own: histogram gradient boosting would otherwise fit its internal
     # ColumnTransformer in worker processes, which changes object sharing in the file.
-    # threadpool_limits covers OpenMP (histogram gradient boosting) and BLAS.
-    jobs = n_jobs if "n_jobs" in estimator.get_params() else None
+    # threadpool_limits covers OpenMP (histogram gradient boosting, LightGBM and XGBoost,
+    # whose own n_jobs stays unset for the same reason) and BLAS.
+    jobs = n_jobs if _own_n_jobs(estimator) else None
+    for booster in _boosting_models(estimator):
+        # LightGBM resolves an unset n_jobs to every core, ignoring the limits above.
+        booster.set_params(n_jobs=n_jobs)
     try:
         with parallel_config(n_jobs=jobs), threadpool_limits(None if n_jobs == -1 else n_jobs):
-            return estimator.fit(features, target)
+            return estimator.fit(features, target, **(fit_params or {}))
     except InvalidParameterError as error:
         raise ReprolabError(f"model: {error}") from None
     except TypeError as error:
@@ -99,11 +164,63 @@ def fit_estimator(
             "features; expected dense ones: raise features.max_dense_mib, set "
             "features.categorical.min_frequency, or use features.categorical.encoding=ordinal"
         ) from None
+    except Exception as error:
+        # LightGBM and XGBoost check settings in C++ at fit time: their errors (and
+        # their ValueErrors) about the config become one line naming the model.
+        if not _is_boosting_library(estimator):
+            raise
+        raise ReprolabError(f"model: {_library_reason(error)}") from None
     finally:
         # Histogram gradient boosting records the thread count it binned with (a
         # private _BinMapper); the trees are the same on any count, so drop it.
         if hasattr(estimator, "_bin_mapper"):
             estimator._bin_mapper.set_params(n_threads=None)
+        _forget_thread_count(estimator)
+
+
+def _boosting_models(estimator: BaseEstimator) -> list[BaseEstimator]:
+    """The LightGBM/XGBoost models in `estimator` (itself, or EncodedLabels' template
+    and fitted copy)."""
+    if isinstance(estimator, EncodedLabels):
+        models = [estimator.estimator, getattr(estimator, "estimator_", None)]
+        return [m for m in models if m is not None]
+    return [estimator] if _is_boosting_library(estimator) else []
+
+
+def _forget_thread_count(estimator: BaseEstimator) -> None:
+    """Keep the thread count of the fit out of the model file, as for scikit-learn's
+    models: the trees are the same on any count (checked for 1 and 2), so the file is
+    the same on any machine. LightGBM writes `[num_threads: N]` into its model text,
+    XGBoost `nthread` into its saved configuration; 0 is what an unset count gives."""
+    for booster in _boosting_models(estimator):
+        booster.set_params(n_jobs=None)
+        fitted = getattr(booster, "_Booster", None)
+        if fitted is None:
+            continue
+        if type(booster).__module__.startswith("lightgbm."):
+            text = re.sub(r"\[num_threads: -?\d+\]", "[num_threads: 0]", fitted.model_to_string())
+            fitted.model_from_string(text)
+            fitted.params.pop("num_threads", None)
+        else:
+            fitted.set_param({"nthread": 0})
+
+
+def _is_boosting_library(estimator: BaseEstimator) -> bool:
+    inner = estimator.estimator if isinstance(estimator, EncodedLabels) else estimator
+    return type(inner).__module__.startswith(("lightgbm.", "xgboost."))
+
+
+def _library_reason(error: Exception) -> str:
+    """The first meaningful line of a LightGBM/XGBoost error, without XGBoost's
+    `[12:00:00] /path/file.cc:123: ` prefix."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    first = re.sub(r"^\[[\d:]+\] [^ ]+:\d+: ", "", lines[0] if lines else type(error).__name__)
+    return f"{type(error).__name__}: {first[:300]}"
+
+
+def _own_n_jobs(estimator: BaseEstimator) -> bool:
+    """Whether the estimator parallelises with joblib (scikit-learn's n_jobs)."""
+    return "n_jobs" in estimator.get_params() and type(estimator).__module__.startswith("sklearn.")
 
 
 def build_inference_pipeline(preprocessor: Any, estimator: BaseEstimator) -> Pipeline:

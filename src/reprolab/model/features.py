@@ -1,7 +1,7 @@
 """The preprocessing step of the model: impute and scale numbers, encode categories.
 
-Categories are one-hot encoded for most models. Histogram gradient boosting splits
-on categories natively, so for it (`encoding: auto`) each categorical feature stays
+Categories are one-hot encoded for most models. Gradient boosting (histogram, LightGBM,
+XGBoost) splits on categories natively, so for it (`encoding: auto`) each categorical feature stays
 one column of category codes: at 10M rows and 5 features of 3-50 categories that
 is 25 columns instead of 108, and a tree that groups categories in one split.
 """
@@ -25,10 +25,15 @@ CATEGORICAL_IMPUTERS = ("most_frequent", "constant")
 SCALERS = ("standard", "none")
 ENCODINGS = ("auto", "onehot", "ordinal")
 DTYPES = ("float32", "float64")
-# Estimators that take category codes as categories (`categorical_features`).
+# Estimators that take category codes as categories (told which columns by
+# model.estimators.use_categorical_codes).
 NATIVE_CATEGORICAL = (
     "sklearn.ensemble.HistGradientBoostingClassifier",
     "sklearn.ensemble.HistGradientBoostingRegressor",
+    "lightgbm.LGBMClassifier",
+    "lightgbm.LGBMRegressor",
+    "xgboost.XGBClassifier",
+    "xgboost.XGBRegressor",
 )
 # Histogram gradient boosting bins a categorical feature into at most 255 categories;
 # rarer ones beyond that share one code.

@@ -25,6 +25,7 @@ from reprolab.model.integrity import check_archive, check_structure
 # Everything the preprocessors and the models of conf/model/ are made of, for binary,
 # multiclass and regression targets. A new model family adds its types here (a test tells which).
 TRUSTED_TYPES: tuple[str, ...] = (
+    "builtins.bytearray",  # an XGBoost booster's model, in XGBoost's own binary format
     "builtins.dict",
     "builtins.int",
     "builtins.list",
@@ -39,6 +40,18 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.dtype",
     # Date features: our own transformer, part of the shipped model.
     "reprolab.model.features.CalendarParts",
+    # XGBoost's classifier, fitted on class codes (model.estimators.EncodedLabels).
+    "reprolab.model.estimators.EncodedLabels",
+    # LightGBM and XGBoost: the scikit-learn wrappers and their boosters, which the
+    # libraries rebuild from their own text (LightGBM) or binary (XGBoost) model format.
+    "collections.OrderedDict",
+    "collections.defaultdict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
     "numpy.float32",
     "numpy.float64",
     "numpy.int64",
@@ -79,7 +92,7 @@ _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _ID_NAME = re.compile(r"^(\d+)(\.\w+)$")
 
 
-def _renumber(node: Any, ids: dict[int, int]) -> Any:
+def _renumber(node: Any, ids: dict[int, int], files: dict[str, str]) -> Any:
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
@@ -87,27 +100,28 @@ def _renumber(node: Any, ids: dict[int, int]) -> Any:
                 out[key] = ids.setdefault(value, len(ids) + 1)
             elif key == "file" and isinstance(value, str) and _ID_NAME.match(value):
                 number, suffix = _ID_NAME.match(value).groups()
-                out[key] = f"{ids.setdefault(int(number), len(ids) + 1)}{suffix}"
+                out[key] = files[value] = f"{ids.setdefault(int(number), len(ids) + 1)}{suffix}"
+            elif key == "file" and isinstance(value, str):
+                # Bytes (an XGBoost booster) are stored under a random uuid4 name.
+                out[key] = files[value] = f"bytes-{len(files) + 1}{Path(value).suffix}"
             else:
-                out[key] = _renumber(value, ids)
+                out[key] = _renumber(value, ids, files)
         return out
     if isinstance(node, list):
-        return [_renumber(value, ids) for value in node]
+        return [_renumber(value, ids, files) for value in node]
     return node
 
 
 def canonical_skops(data: bytes) -> bytes:
-    """Rewrite a skops dump so that it depends only on the object, not the process."""
+    """Rewrite a skops dump so that it depends only on the object, not the process:
+    members named after object ids or random uuids are renamed in order of appearance."""
     with zipfile.ZipFile(io.BytesIO(data)) as source:
         schema = json.loads(source.read("schema.json"))
-        ids: dict[int, int] = {}
-        schema = _renumber(schema, ids)
+        files: dict[str, str] = {}
+        schema = _renumber(schema, {}, files)
         members = {"schema.json": json.dumps(schema, indent=2).encode("utf-8")}
-        for name in source.namelist():
-            match = _ID_NAME.match(name)
-            if match:
-                number, suffix = match.groups()
-                members[f"{ids[int(number)]}{suffix}"] = source.read(name)
+        for old, new in files.items():
+            members[new] = source.read(old)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
         for name in sorted(members):
@@ -199,11 +213,14 @@ def describe_saved_pipeline(path: Path) -> tuple[str, list[str]]:
             schema = json.loads(archive.read("schema.json"))
             steps = schema["content"]["content"]["steps"]["content"]
             final = steps[-1]["content"][1]
-            node = final["content"]["content"].get("classes_")
+            state = final["content"]["content"]
+            # LightGBM keeps its classes in `_classes` (classes_ is a property).
+            node = state.get("classes_", state.get("_classes"))
             classes = [] if node is None else _array_values(node, archive)
     except (zipfile.BadZipFile, KeyError, IndexError, TypeError, ValueError, RecursionError):
         raise _not_skops(path) from None
-    return final["__class__"], [str(c) for c in classes]
+    # A wrapper (EncodedLabels) is named after the estimator it wraps.
+    return state.get("estimator_", final)["__class__"], [str(c) for c in classes]
 
 
 def _array_values(node: dict[str, Any], archive: zipfile.ZipFile) -> list[Any]:

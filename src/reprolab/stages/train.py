@@ -26,9 +26,9 @@ def train() -> str:
     del features  # its memory is free for the estimator's
     params = load_params()
     estimator = build_estimator(get(params, "model"), schema["task"])
-    use_categorical_codes(estimator, native_categorical_mask(preprocessor))
+    fit_params = use_categorical_codes(estimator, native_categorical_mask(preprocessor))
     log.info("fitting %s on %d rows x %d features", type(estimator).__name__, *matrix.shape)
-    fit_estimator(estimator, matrix, labels, get(params, "n_jobs"))
+    fit_estimator(estimator, matrix, labels, get(params, "n_jobs"), fit_params)
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
     return f"trained {type(estimator).__name__} ({schema['task']})"
 
