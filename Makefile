@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale bench-search clean
+.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale bench-search bench-boosting clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -116,6 +116,9 @@ bench-sweep: install ## Benchmark a 4-run sweep: workspace, queue -j 1/-j 2, Ray
 
 bench-search: install ## Benchmark TPE against the full grid: trials to come within 0.5% of the grid's best
 	PYTHONPATH=src $(BIN)/python bench/search_efficiency.py
+
+bench-boosting: install ## Benchmark histogram gradient boosting, LightGBM and XGBoost at 1M and 10M rows (ROWS=...)
+	$(BIN)/python bench/boosting.py $(if $(ROWS),--rows $(ROWS))
 
 bench-scale: install ## Benchmark every stage on synthetic data at 100k, 1M, 10M rows (ROWS=...)
 	$(BIN)/python bench/scale.py $(if $(ROWS),--rows $(ROWS))

@@ -58,6 +58,10 @@ def run_stage(
         epilog="Run from the repository root; parameters come from params.yaml.",
     )
     parser.parse_args(argv)
+    # skops, on import, lists scikit-learn's estimators; that imports scikit-learn's test
+    # helpers, which import pytest whenever it is installed (a dev environment): 0.2 s
+    # of every stage that loads a model. No stage uses pytest: make it unimportable.
+    sys.modules.setdefault("pytest", None)  # type: ignore[arg-type]
     started = time.perf_counter()
     with user_errors(stage):
         summary = body()
