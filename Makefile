@@ -45,12 +45,13 @@ params: install ## Recompose params.yaml from conf/ (as `dvc exp run` does)
 repro: install params ## Set up and run the pipeline (`dvc repro`) on the default data
 	$(BIN)/dvc repro
 
+# -n auto: one pytest worker per core, each running whole modules (tests/conftest.py).
 test: install-dev ## Set up and run every test, then every pre-commit hook
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
 test-fast: install-dev ## The inner loop: unit, config and model tests (under a minute)
-	$(BIN)/python -m pytest tests/unit tests/config tests/model -q
+	$(BIN)/python -m pytest tests/unit tests/config tests/model -q -n auto --dist loadgroup
 
 lint: install-dev ## Run the pre-commit hooks only
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure

@@ -14,6 +14,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test`: -n auto --dist loadgroup) every module runs whole
+    on one worker, so its module fixtures (a built repository, a server) are made once;
+    the modules that start Ray clusters share one worker and run one after the other."""
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("ray" if "/test_ray_" in module else module))
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
