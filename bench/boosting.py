@@ -20,18 +20,12 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {
-    **os.environ,
-    "PYTHONPATH": "src",
-    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-}
+from scale import ROOT, measured  # the sibling benchmark: one way to time a stage
+
 # model option -> overrides that match the others' settings (conf/model defaults
 # already agree on 200 rounds, learning rate 0.1; XGBoost grows by depth unless told).
 MODELS = {
@@ -39,20 +33,6 @@ MODELS = {
     "lightgbm": [],
     "xgboost": ["model.max_depth=0", "+model.max_leaves=31", "+model.grow_policy=lossguide"],
 }
-
-
-def measured(cwd: Path, *cmd: str) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) of the largest process, and stderr of `cmd`."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        err.seek(0)
-        text = err.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{text}")
-    return seconds, usage.ru_maxrss / 1024, text
 
 
 def stage_seconds(log: str, stage: str) -> float:

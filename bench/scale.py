@@ -29,7 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ["ingest", "validate", "split", "featurize", "train", "evaluate", "package", "monitor"]
 OVERRIDES = ["data=synthetic", "model=hist_gradient_boosting"]
-ENV = {**os.environ, "PYTHONPATH": "src"}
+# The project's dvc and python, wherever the benchmark is started from.
+ENV = {
+    **os.environ,
+    "PYTHONPATH": "src",
+    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+}
 
 
 def measured(cwd: Path, *cmd: str) -> tuple[float, float, str]:
