@@ -27,10 +27,11 @@ def train() -> str:
     params = load_params()
     estimator = build_estimator(get(params, "model"), schema["task"])
     fit_params = use_categorical_codes(estimator, native_categorical_mask(preprocessor))
-    log.info("fitting %s on %d rows x %d features", type(estimator).__name__, *matrix.shape)
+    name = type(getattr(estimator, "estimator", estimator)).__name__  # what EncodedLabels wraps
+    log.info("fitting %s on %d rows x %d features", name, *matrix.shape)
     fit_estimator(estimator, matrix, labels, get(params, "n_jobs"), fit_params)
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
-    return f"trained {type(estimator).__name__} ({schema['task']})"
+    return f"trained {name} ({schema['task']})"
 
 
 if __name__ == "__main__":
