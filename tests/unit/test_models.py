@@ -98,9 +98,11 @@ def test_bad_n_jobs_names_the_key(n_jobs):
         ({"_target_": "xgboost.XGBClassifier", "learning_rate": "abc"}, r"^model: \w+Error: "),
     ],
 )
-def test_settings_the_boosting_libraries_refuse_at_fit_are_one_line(model, message):
+def test_settings_the_boosting_libraries_refuse_at_fit_are_one_line(model, message, capfd):
     estimator = build_estimator({**model, "random_state": 0})
     x = np.random.default_rng(0).normal(size=(40, 2))
     with pytest.raises(ReprolabError, match=message) as refused:
         fit_estimator(estimator, x, ["a", "b"] * 20, 1)
     assert "\n" not in str(refused.value)
+    # Nothing else on the process's stderr (LightGBM's C++ prints its own Fatal line).
+    assert capfd.readouterr().err == ""

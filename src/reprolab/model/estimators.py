@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -151,8 +156,13 @@ def fit_estimator(
     for booster in _boosting_models(estimator):
         # LightGBM resolves an unset n_jobs to every core, ignoring the limits above.
         booster.set_params(n_jobs=n_jobs)
+    quiet = _without_lightgbm_fatal_lines() if _is_lightgbm(estimator) else contextlib.nullcontext()
     try:
-        with parallel_config(n_jobs=jobs), threadpool_limits(None if n_jobs == -1 else n_jobs):
+        with (
+            parallel_config(n_jobs=jobs),
+            threadpool_limits(None if n_jobs == -1 else n_jobs),
+            quiet,
+        ):
             return estimator.fit(features, target, **(fit_params or {}))
     except InvalidParameterError as error:
         raise ReprolabError(f"model: {error}") from None
@@ -203,6 +213,31 @@ def _forget_thread_count(estimator: BaseEstimator) -> None:
             fitted.params.pop("num_threads", None)
         else:
             fitted.set_param({"nthread": 0})
+
+
+def _is_lightgbm(estimator: BaseEstimator) -> bool:
+    return type(estimator).__module__.startswith("lightgbm.")
+
+
+@contextlib.contextmanager
+def _without_lightgbm_fatal_lines() -> Iterator[None]:
+    """LightGBM's C++ code prints `[LightGBM] [Fatal] <reason>` on the process's stderr,
+    then raises the same reason (which becomes our one-line error): hold stderr during
+    the fit and pass on every line but those (and blank ones: it adds one)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            for line in held.read().decode(errors="replace").splitlines(keepends=True):
+                if line.strip() and not line.startswith("[LightGBM] [Fatal]"):
+                    sys.stderr.write(line)
 
 
 def _is_boosting_library(estimator: BaseEstimator) -> bool:
