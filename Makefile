@@ -45,15 +45,16 @@ params: install ## Recompose params.yaml from conf/ (as `dvc exp run` does)
 repro: install params ## Set up and run the pipeline (`dvc repro`) on the default data
 	$(BIN)/dvc repro
 
-# One process: the pipeline modules, run two at a time (pytest-xdist), lost experiments
-# from `dvc exp show` and Ray heartbeats (docs/benchmarks.md, "The test suite").
+# One pytest worker per core, each running whole modules (their module fixtures hold a
+# repository that the module's tests build on); then the Ray modules alone, since a busy
+# machine makes Ray miss heartbeats (docs/benchmarks.md, "The test suite").
 test: install-dev ## Set up and run every test, then every pre-commit hook
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile -m "not ray"
+	$(BIN)/python -m pytest -m ray
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
-# -n auto: one pytest worker per core, each running whole modules (tests/conftest.py).
 test-fast: install-dev ## The inner loop: unit, config and model tests (under a minute)
-	$(BIN)/python -m pytest tests/unit tests/config tests/model -q -n auto --dist loadgroup
+	$(BIN)/python -m pytest tests/unit tests/config tests/model -q -n auto --dist loadfile
 
 lint: install-dev ## Run the pre-commit hooks only
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure

@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`make test`: -n auto --dist loadgroup) every module runs whole
-    on one worker, so its module fixtures (a built repository, a server) are made once;
-    the modules that start Ray clusters share one worker and run one after the other."""
+    """Mark the modules that start Ray clusters `ray`: `make test` runs them after the
+    others, alone, because a busy machine makes Ray miss heartbeats and declare nodes
+    dead; the others run one module per worker (-n auto --dist loadfile)."""
     for item in items:
-        module = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group("ray" if "/test_ray_" in module else module))
+        if "/test_ray_" in item.nodeid.split("::")[0]:
+            item.add_marker(pytest.mark.ray)
 
 
 @pytest.fixture(scope="session")
