@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 import sys
@@ -58,7 +59,7 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
     """Instantiate the estimator that `model._target_` names, with the other keys as
     arguments, and check that it fits the task."""
     from hydra.errors import InstantiationException  # noqa: PLC0415
-    from hydra.utils import get_object, instantiate  # noqa: PLC0415
+    from hydra.utils import instantiate  # noqa: PLC0415
 
     target = model.get("_target_")
     if not target:
@@ -70,10 +71,7 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
             f"model._target_: found {target!r}; expected an estimator class of "
             f"{', '.join(p.rstrip('.') for p in ESTIMATOR_LIBRARIES)}"
         )
-    try:
-        found = get_object(target)
-    except Exception:  # ImportError, or hydra's own error for a missing attribute
-        found = None
+    found = _imported(target)
     # Only a class that is an estimator is called, never a function of those libraries.
     if found is not None and not (isinstance(found, type) and issubclass(found, BaseEstimator)):
         raise ReprolabError(
@@ -107,6 +105,16 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
             "(conf/model sets it to ${seed}): without one, training is not reproducible"
         )
     return EncodedLabels(estimator) if _needs_label_codes(estimator) else estimator
+
+
+def _imported(target: str) -> Any:
+    """The object `module.name` names, or None (instantiate then says why, in one line).
+    Not hydra's get_object: it logs a multi-line error of its own first."""
+    module, _, name = target.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        return None
 
 
 def _is_seed(value: Any) -> bool:
