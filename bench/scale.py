@@ -88,7 +88,13 @@ def main() -> None:
             wall = sum(r[1] for r in results)
             peak = max(r[3] for r in results)
             totals.append((rows, wall, peak))
+            seconds = {stage: wall_s for stage, wall_s, _, _ in results}
             print(f"\n## {rows:,} rows: {wall:.1f} s, peak RSS {peak:.0f} MiB")
+            # Issue 18's targets: whole pipeline <= 1.3x train; validate <= 10% of train.
+            print(
+                f"pipeline / train {wall / seconds['train']:.2f}; "
+                f"validate / train {seconds['validate'] / seconds['train']:.2f}"
+            )
             print("| stage | wall s (dvc repro -s) | stage body s | peak RSS MiB |")
             print("|---|---:|---:|---:|")
             for stage, seconds, own, rss in results:

@@ -5,29 +5,34 @@ from reprolab.core.shell import run_stage
 
 def validate() -> str:
     from reprolab.core.config import Paths, get, load_params
-    from reprolab.core.files import log, read_parquet, write_json, write_yaml
+    from reprolab.core.files import log, write_json, write_yaml
     from reprolab.data import config_shapes
-    from reprolab.data.contract import (
-        drop_missing_target,
-        duplicate_rows,
-        require_valid,
-        validate_frame,
-    )
+    from reprolab.data.contract import require_valid, rows_with_target, validate_table
+    from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.data.schema_inference import effective_schema, pinned_schema
 
     data = get(load_params(), "data")
     config_shapes.data_section(data)
-    policy = data.get("missing_target", "fail")
-    frame, dropped = drop_missing_target(read_parquet(Paths.raw), data["target"], policy)
-    if dropped:
-        log.info(
-            "dropped %d rows with no target %r (data.missing_target: drop)", dropped, data["target"]
-        )
+    # The table is read a column, or a batch of rows, at a time: never whole.
+    table = ParquetColumns(Paths.raw)
+    log.info("reading %s (%d rows, %d columns)", Paths.raw, *table.shape)
+    dropped = 0
+    if data["target"] in table.columns:
+        keep = rows_with_target(table[data["target"]], data.get("missing_target", "fail"))
+        if keep is not None:
+            dropped = int((~keep).sum())
+            table = ParquetColumns(Paths.raw, keep)
+            log.info(
+                "dropped %d rows with no target %r (data.missing_target: drop)",
+                dropped,
+                data["target"],
+            )
+        table.cache(data["target"])
     if data.get("schema_file"):
         schema = pinned_schema(data["schema_file"])
         log.info("schema pinned by %s", data["schema_file"])
     else:
-        schema = effective_schema(frame, data)
+        schema = effective_schema(table, data)
     for column, reason in schema["excluded"].items():
         log.info("excluded column %r: %s", column, reason)
     log.info(
@@ -37,12 +42,8 @@ def validate() -> str:
         len(schema["numeric"]),
         len(schema["categorical"]),
     )
-    report = {
-        **validate_frame(frame, schema),
-        "dropped_missing_target": dropped,
-        "duplicate_rows": duplicate_rows(frame, schema),
-    }
-    if report["duplicate_rows"]:
+    report = {**validate_table(table, table.batches(), schema), "dropped_missing_target": dropped}
+    if report.get("duplicate_rows"):
         log.info("%d rows repeat an earlier row (features and target)", report["duplicate_rows"])
     # Both are written either way: after a failure they are what the user reads.
     write_yaml(Paths.schema, schema)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -24,6 +25,7 @@ from reprolab.core.config import Paths
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import read_yaml
 from reprolab.core.lockfile import LOCK_FILE, file_md5, locked_hashes, require_locked
+from reprolab.data.columns import row_keys
 from reprolab.workflow.vcs import call, git
 
 # Fewer shared rows than this and a comparison on them would be noise.
@@ -76,20 +78,14 @@ def differences(base: EvaluationData, head: EvaluationData) -> tuple[list[str], 
     return reasons, rescuable
 
 
-def row_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """One hash per row over `columns` (values, not positions)."""
-    return pd.util.hash_pandas_object(frame[columns], index=False)
-
-
 def shared_rows(base_test: pd.DataFrame, head_train: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The champion's test rows that are not in the challenger's training rows (a
     challenger that trained on them would be flattered), and how many were left out."""
     columns = [c for c in base_test.columns if c in head_train.columns]
     if not columns:
         raise ReprolabError("the two revisions' tables share no column; expected the same data")
-    seen = set(row_keys(head_train, columns))
-    keep = ~row_keys(base_test, columns).isin(seen)
-    return base_test[keep.to_numpy()].reset_index(drop=True), int((~keep).sum())
+    keep = ~np.isin(row_keys(base_test, columns), row_keys(head_train, columns))
+    return base_test[keep].reset_index(drop=True), int((~keep).sum())
 
 
 def score(model: Any, schema: dict[str, Any], rows: pd.DataFrame, source: str) -> dict[str, Any]:

@@ -1,0 +1,91 @@
+"""A pipeline parquet file read a column or a batch of rows at a time, never whole.
+
+The stages that only check, split or filter the data (validate, split) hold one
+column, or one batch of rows, of a table that may not fit in memory twice: a 10M-row
+table is ~1 GB decoded and another ~1 GB of file buffers when read in one go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from reprolab.core.errors import ReprolabError
+
+# Rows per batch: large enough that pandas and pandera work vectorised, small enough
+# that a batch and its temporaries stay near a hundred MiB.
+BATCH_ROWS = 250_000
+
+
+def open_parquet(path: Path) -> pq.ParquetFile:
+    if not path.exists():
+        raise ReprolabError(
+            f"{path}: file not found; expected the output of an earlier stage (run `dvc repro`)"
+        )
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as error:
+        raise ReprolabError(f"{path}: not a readable parquet file ({error})") from None
+
+
+class ParquetColumns:
+    """The columns of a parquet file as a read-only frame: `columns`, `len()`, and
+    `table[name]` reading that one column as pandas reads it (dtype included).
+
+    `keep`: a boolean mask of the file's rows; columns come back with those rows
+    only, renumbered from 0 (as `frame[mask].reset_index(drop=True)` would)."""
+
+    def __init__(self, path: Path, keep: np.ndarray | None = None):
+        self.path = path
+        self._file = open_parquet(path)
+        self.columns = pd.Index(self._file.schema_arrow.names)
+        self.keep = keep
+        self._cached: dict[str, pd.Series] = {}
+
+    def __len__(self) -> int:
+        if self.keep is not None:
+            return int(self.keep.sum())
+        return self._file.metadata.num_rows
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self), len(self.columns)
+
+    def __getitem__(self, column: str) -> pd.Series:
+        if column in self._cached:
+            return self._cached[column]
+        if column not in self.columns:
+            raise KeyError(column)
+        series = self._file.read(columns=[column]).to_pandas()[column]
+        if self.keep is not None:
+            series = series[self.keep].reset_index(drop=True)
+        return series
+
+    def cache(self, column: str) -> pd.Series:
+        """Keep `column` in memory: for a column read again and again (the target)."""
+        self._cached[column] = self[column]
+        return self._cached[column]
+
+    def batches(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The rows (those `keep` keeps) as frames of up to BATCH_ROWS rows, in order;
+        one empty frame for a file without rows, so every column is still seen."""
+        start = 0
+        empty = True
+        for batch in self._file.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            frame = pa.Table.from_batches([batch]).to_pandas()
+            if self.keep is not None:
+                frame = frame[self.keep[start : start + len(frame)]].reset_index(drop=True)
+            start += batch.num_rows
+            if len(frame) or empty:
+                empty = False
+                yield frame
+        if empty:
+            schema = self._file.schema_arrow
+            if columns is not None:
+                schema = pa.schema([schema.field(c) for c in columns])
+            yield schema.empty_table().to_pandas()
