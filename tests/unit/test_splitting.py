@@ -46,22 +46,66 @@ def test_unknown_method_names_the_key(penguins, data_cfg):
 def test_duplicated_rows_on_both_sides_of_the_split_are_counted_and_refused():
     import pandas as pd
 
+    from reprolab.data.columns import row_keys
     from reprolab.data.splitting import (
         count_test_rows_in_train,
         require_small_overlap,
-        split_stratified,
+        stratified_test_rows,
     )
 
     # 10 distinct rows, each repeated 10 times, with random-looking labels.
     frame = pd.DataFrame({"x": [i % 10 for i in range(100)], "y": [i % 10 % 2 for i in range(100)]})
-    train, test = split_stratified(frame, "y", 0.25, seed=0)
-    seen = count_test_rows_in_train(train, test, ["x", "y"])
-    assert seen == len(test)
+    is_test = stratified_test_rows(frame["y"], 0.25, seed=0)
+    keys = row_keys(frame, ["x", "y"])
+    seen = count_test_rows_in_train(keys[~is_test], keys[is_test])
+    assert seen == is_test.sum() == 25
+    unique = row_keys(frame.assign(x=range(100)), ["x", "y"])
+    assert count_test_rows_in_train(unique[~is_test], unique[is_test]) == 0
     with pytest.raises(ReprolabError, match=r"split: 25 of 25 test rows \(100.0%\) are also"):
-        require_small_overlap(seen, len(test), 0.5)
-    require_small_overlap(seen, len(test), 1.0)  # allowed when the user says so
+        require_small_overlap(seen, 25, 0.5)
+    require_small_overlap(seen, 25, 1.0)  # allowed when the user says so
     with pytest.raises(ReprolabError, match=r"split.max_test_overlap: found 'lots'"):
-        require_small_overlap(seen, len(test), "lots")
+        require_small_overlap(seen, 25, "lots")
+
+
+def test_the_split_streamed_to_files_equals_the_split_in_memory(tmp_path, monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    from reprolab.data import parquet_stream
+    from reprolab.data.splitting import split_dataset, test_rows, write_split
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=500),
+            "c": pd.Categorical(rng.choice(["p", "q", "r"], 500)),
+            "y": rng.choice(["a", "b", "c"], 500, p=[0.6, 0.3, 0.1]).astype(object),
+        }
+    )
+    frame.to_parquet(tmp_path / "raw.parquet", index=False)
+    monkeypatch.setattr(parquet_stream, "BATCH_ROWS", 64)
+    table = parquet_stream.ParquetColumns(tmp_path / "raw.parquet")
+    data, split = (
+        {"target": "y", "task": "classification"},
+        {"method": "stratified", "test_size": 0.2},
+    )
+    is_test = test_rows(table, data, split, 4)
+    paths = (tmp_path / "train.parquet", tmp_path / "test.parquet")
+    assert write_split(table, is_test, paths, ["x", "c", "y"], 0.5) == (400, 100, 0)
+    train, test = split_dataset(pd.read_parquet(tmp_path / "raw.parquet"), data, split, 4)
+    pd.testing.assert_frame_equal(pd.read_parquet(paths[0]), train)
+    pd.testing.assert_frame_equal(pd.read_parquet(paths[1]), test)
+    # Too many test rows seen in training: neither file is replaced.
+    doubled = parquet_stream.ParquetColumns(tmp_path / "raw.parquet")
+    with pytest.raises(ReprolabError, match="are also training rows"):
+        write_split(doubled, is_test, paths, ["c"], 0.5)
+    pd.testing.assert_frame_equal(pd.read_parquet(paths[0]), train)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "raw.parquet",
+        "test.parquet",
+        "train.parquet",
+    ]
 
 
 def test_a_test_size_that_is_not_a_number_is_one_line():
@@ -79,16 +123,21 @@ def test_a_test_size_that_is_not_a_number_is_one_line():
 def test_time_split_on_a_date_column(test_from):
     import pandas as pd
 
-    from reprolab.data.splitting import split_by_time
+    from reprolab.data.splitting import split_dataset
 
     days = pd.date_range("2024-01-01", periods=120, freq="D").strftime("%Y-%m-%d")
-    frame = pd.DataFrame({"listed_on": days, "y": [0, 1] * 60})
-    train, test = split_by_time(frame, "listed_on", test_from)
+    frame = pd.DataFrame({"listed_on": days, "y": [0, 1] * 60, "year": 2020})
+
+    def split(column, test_from):
+        data = {"target": "y", "time_column": column}
+        return split_dataset(frame, data, {"method": "time", "test_from": test_from}, 1)
+
+    train, test = split("listed_on", test_from)
     assert train["listed_on"].max() == "2024-02-29" and test["listed_on"].min() == "2024-03-01"
     with pytest.raises(ReprolabError, match="expected a date such as 2015-01-01"):
-        split_by_time(frame, "listed_on", "next spring")
+        split("listed_on", "next spring")
     with pytest.raises(ReprolabError, match="holds numbers, so expected a number"):
-        split_by_time(frame.assign(year=2020), "year", "2015-01-01")
+        split("year", "2015-01-01")
 
 
 def test_a_date_time_column_validates_and_is_recorded_in_the_schema():

@@ -7,6 +7,7 @@ table is ~1 GB decoded and another ~1 GB of file buffers when read in one go.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reprolab.core.errors import ReprolabError
+from reprolab.core.files import atomic_path, log
 
 # Rows per batch: large enough that pandas and pandera work vectorised, small enough
 # that a batch and its temporaries stay near a hundred MiB.
@@ -28,7 +30,8 @@ def open_parquet(path: Path) -> pq.ParquetFile:
             f"{path}: file not found; expected the output of an earlier stage (run `dvc repro`)"
         )
     try:
-        return pq.ParquetFile(path)
+        # No pre-buffering: it reads a whole row group's file bytes ahead (3x the memory).
+        return pq.ParquetFile(path, pre_buffer=False)
     except (pa.ArrowException, OSError) as error:
         raise ReprolabError(f"{path}: not a readable parquet file ({error})") from None
 
@@ -71,21 +74,35 @@ class ParquetColumns:
         self._cached[column] = self[column]
         return self._cached[column]
 
-    def batches(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
-        """The rows (those `keep` keeps) as frames of up to BATCH_ROWS rows, in order;
-        one empty frame for a file without rows, so every column is still seen."""
+    def arrow_batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The rows (those `keep` keeps) as Arrow batches of up to BATCH_ROWS rows, in
+        order: the file's own types, ready to be written again unchanged."""
         start = 0
-        empty = True
         for batch in self._file.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-            frame = pa.Table.from_batches([batch]).to_pandas()
+            rows = batch.num_rows
             if self.keep is not None:
-                frame = frame[self.keep[start : start + len(frame)]].reset_index(drop=True)
-            start += batch.num_rows
-            if len(frame) or empty:
+                batch = batch.filter(pa.array(self.keep[start : start + rows]))
+            start += rows
+            yield batch
+
+    def batches(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The rows (those `keep` keeps) as pandas frames of up to BATCH_ROWS rows, in
+        order; one empty frame for a file without rows, so every column is still seen."""
+        empty = True
+        for batch in self.arrow_batches(columns):
+            if batch.num_rows or empty:
                 empty = False
-                yield frame
+                yield pa.Table.from_batches([batch]).to_pandas()
         if empty:
             schema = self._file.schema_arrow
             if columns is not None:
                 schema = pa.schema([schema.field(c) for c in columns])
             yield schema.empty_table().to_pandas()
+
+    @contextlib.contextmanager
+    def writer(self, path: Path) -> Iterator[pq.ParquetWriter]:
+        """A parquet writer for rows of this table (its schema, pandas metadata included)
+        into `path`, which appears only once the block has finished without error."""
+        with atomic_path(path) as tmp, pq.ParquetWriter(tmp, self._file.schema_arrow) as out:
+            yield out
+        log.info("wrote %s", path)
