@@ -113,8 +113,11 @@ def test_wide_one_hot_stays_sparse_and_scores_as_dense(synthetic_run):
     result = exp_run(repo, "linear-sparse", *linear, "features.max_dense_mib=1")
     assert "-> 108 float32 features (categories: onehot, sparse: encoded by train)" in result.stderr
     sparse = json.loads((repo / "metrics/evaluate.json").read_text())
-    for metric in ("accuracy", "balanced_accuracy", "log_loss"):
-        assert sparse[metric] == pytest.approx(dense[metric], abs=1e-4), metric
+    # The same model up to the solver's tolerance: a test row or two (of 5,000) on the
+    # decision boundary may fall the other way.
+    assert sparse["log_loss"] == pytest.approx(dense["log_loss"], abs=1e-4)
+    for metric in ("accuracy", "balanced_accuracy"):
+        assert sparse[metric] == pytest.approx(dense[metric], abs=2 / 5000), metric
 
 
 def test_batch_command_refuses_non_synthetic_data_by_key(repo, tmp_path):

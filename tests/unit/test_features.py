@@ -192,3 +192,54 @@ def test_wrong_date_parts_are_refused_even_without_date_features(data_cfg, param
     params["features"]["date_parts"] = value
     with pytest.raises(ReprolabError, match=r"^features.date_parts: found"):
         build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], params["features"])
+
+
+@pytest.mark.parametrize("encoding", ["onehot", "ordinal"])
+def test_features_written_batch_by_batch_equal_the_whole_transform(
+    tmp_path, monkeypatch, penguins, data_cfg, params, encoding
+):
+    from reprolab.core.files import write_parquet_batches
+    from reprolab.data.parquet_stream import ParquetColumns
+    from reprolab.model import features
+
+    monkeypatch.setattr(features, "BATCH_ROWS", 25)  # several batches
+    pre = build_preprocessor(
+        data_cfg["numeric"], data_cfg["categorical"], params["features"], encoding
+    ).fit(penguins[feature_columns(data_cfg)])
+    path = tmp_path / "features.parquet"
+    encoded = pre.transform(penguins[feature_columns(data_cfg)]).astype("float32")
+    names = list(pre.get_feature_names_out())
+    write_parquet_batches(path, features.feature_batches(encoded, names, penguins["species"]))
+    whole = transform_to_frame(pre, penguins[feature_columns(data_cfg)], "float32")
+    whole["species"] = penguins["species"].reset_index(drop=True)
+    written = pd.read_parquet(path)
+    pd.testing.assert_frame_equal(written, whole)
+    # train reads the encoded columns one by one into one array, in the precision asked.
+    table = ParquetColumns(path)
+    matrix = features.training_matrix(table, pre, "species", "float64")
+    assert matrix.dtype == np.float64 and matrix.shape == (len(penguins), whole.shape[1] - 1)
+    np.testing.assert_array_equal(matrix, whole.drop(columns="species").to_numpy("float64"))
+    assert features.training_matrix(table, pre, "species").dtype == np.float32
+    # Input columns kept (the sparse layout): encoded by the saved preprocessor.
+    kept, columns = tmp_path / "kept.parquet", feature_columns(data_cfg)
+    write_parquet_batches(
+        kept, features.feature_batches(penguins[columns], columns, penguins["species"])
+    )
+    with pytest.raises(ReprolabError, match=r"kept.parquet: feature columns do not match"):
+        features.training_matrix(ParquetColumns(kept), pre, "species")
+
+
+def test_the_histogram_booster_is_given_the_precision_it_fits_in():
+    from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier
+    from xgboost import XGBClassifier
+
+    from reprolab.model.estimators import EncodedLabels, fit_dtype
+
+    assert fit_dtype(HistGradientBoostingRegressor()) == "float64"
+    # With category columns it copies twice through its own encoder: float32 is smaller.
+    assert fit_dtype(HistGradientBoostingRegressor(categorical_features=[True, False])) is None
+    assert (
+        fit_dtype(HistGradientBoostingRegressor(categorical_features=[False, False])) == "float64"
+    )
+    assert fit_dtype(RandomForestClassifier()) is None
+    assert fit_dtype(EncodedLabels(XGBClassifier())) is None

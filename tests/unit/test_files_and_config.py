@@ -81,3 +81,25 @@ def test_gate_settings_are_checked():
             {"max_relative_regression": 0.01, "thresholds": {"balanced_accuracy": "high"}},
             "main",
         )
+
+
+def test_parquet_written_in_batches_is_one_table_or_nothing(tmp_path):
+    from reprolab.core.files import write_parquet_batches
+
+    frames = [
+        pd.DataFrame({"x": [1.0, None], "s": ["a", "b"]}),
+        pd.DataFrame({"x": [3.0, 4.0], "s": [None, "c"]}),
+    ]
+    write_parquet_batches(tmp_path / "f.parquet", iter(frames))
+    assert read_parquet(tmp_path / "f.parquet").equals(pd.concat(frames, ignore_index=True))
+
+    def failing():
+        yield frames[0]
+        raise ReprolabError("boom")
+
+    with pytest.raises(ReprolabError, match="boom"):
+        write_parquet_batches(tmp_path / "f.parquet", failing())
+    assert len(read_parquet(tmp_path / "f.parquet")) == 4  # the earlier file, untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["f.parquet"]
+    with pytest.raises(ReprolabError, match=r"g.parquet: no rows to write"):
+        write_parquet_batches(tmp_path / "g.parquet", iter([]))

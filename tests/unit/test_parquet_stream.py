@@ -115,3 +115,19 @@ def test_an_empty_table_still_shows_its_columns(tmp_path):
 def test_distinct_count_equals_pandas(values):
     series = pd.Series(values)
     assert distinct_count(series) == series.nunique()
+
+
+def test_a_sample_of_rows_is_read_without_the_table(tmp_path, monkeypatch):
+    from reprolab.monitor.verdict import reference_sample
+
+    frame = _hostile_table()
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    monkeypatch.setattr(parquet_stream, "BATCH_ROWS", 64)
+    keep = frame["label"].notna().to_numpy()
+    table = ParquetColumns(tmp_path / "t.parquet", keep)
+    kept = pd.read_parquet(tmp_path / "t.parquet")[keep].reset_index(drop=True)
+    pd.testing.assert_frame_equal(reference_sample(table, 100), reference_sample(kept, 100))
+    rows = np.array([0, 63, 64, 500, 997])
+    pd.testing.assert_frame_equal(
+        table.take(rows, ["x", "colour"]), kept[["x", "colour"]].take(rows).reset_index(drop=True)
+    )

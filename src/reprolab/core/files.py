@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,14 +74,15 @@ def read_yaml(path: Path) -> Any:
         raise ReprolabError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The table at `path` (only `columns`, when given: a stage reads what it uses)."""
     import pandas as pd  # noqa: PLC0415
 
     if not path.exists():
         raise ReprolabError(
             f"{path}: file not found; expected the output of an earlier stage (run `dvc repro`)"
         )
-    frame = pd.read_parquet(path, engine="pyarrow")
+    frame = pd.read_parquet(path, engine="pyarrow", columns=columns)
     log.info("read %s (%d rows, %d columns)", path, len(frame), frame.shape[1])
     return frame
 
@@ -90,3 +91,27 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     with atomic_path(path) as tmp:
         frame.to_parquet(tmp, engine="pyarrow", index=False)
     log.info("wrote %s (%d rows, %d columns)", path, len(frame), frame.shape[1])
+
+
+def write_parquet_batches(path: Path, frames: Iterable[pd.DataFrame]) -> None:
+    """Write frames of the same columns as one table, one row group each: a table
+    made batch by batch is never in memory whole. The first frame fixes the types."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    rows, writer = 0, None
+    with atomic_path(path) as tmp:
+        try:
+            for frame in frames:
+                table = pa.Table.from_pandas(
+                    frame, schema=writer.schema if writer else None, preserve_index=False
+                )
+                writer = writer or pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+                rows += len(frame)
+        finally:
+            if writer:
+                writer.close()
+        if writer is None:
+            raise ReprolabError(f"{path}: no rows to write; expected at least one batch")
+    log.info("wrote %s (%d rows, %d columns)", path, rows, len(writer.schema))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -62,6 +63,10 @@ def run_stage(
     # helpers, which import pytest whenever it is installed (a dev environment): 0.2 s
     # of every stage that loads a model. No stage uses pytest: make it unimportable.
     sys.modules.setdefault("pytest", None)  # type: ignore[arg-type]
+    # pyarrow's default allocator (mimalloc) keeps what it frees: reading 1M rows left
+    # a stage 40-125 MiB larger than the system allocator (bench/scale.py, 2026-11-26).
+    # Read by pyarrow when it first allocates, so set before any stage imports it.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     started = time.perf_counter()
     with user_errors(stage):
         summary = body()

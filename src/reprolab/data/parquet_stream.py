@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,29 @@ class ParquetColumns:
         if self.keep is not None:
             series = series[self.keep].reset_index(drop=True)
         return series
+
+    def matrix(self, columns: list[str], dtype: Any = None) -> np.ndarray:
+        """`columns` as one 2-D array (rows x columns), filled a column at a time: the
+        table is never in memory twice. `dtype`: the array's (default: the columns')."""
+        fields = [self._file.schema_arrow.field(c) for c in columns]
+        dtype = np.dtype(dtype or fields[0].type.to_pandas_dtype())
+        values = np.empty((len(self), len(columns)), dtype=dtype)
+        for index, column in enumerate(columns):
+            values[:, index] = self[column].to_numpy(dtype=dtype, na_value=np.nan)
+        return values
+
+    def take(self, rows: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+        """The rows at positions `rows` (sorted), as `DataFrame.take` gives them, read
+        batch by batch: a sample of a large table without loading the table."""
+        chosen, start = [], 0
+        for batch in self.arrow_batches(columns):
+            low, high = np.searchsorted(rows, [start, start + batch.num_rows])
+            chosen.append(batch.take(pa.array(rows[low:high] - start)))
+            start += batch.num_rows
+        schema = self._file.schema_arrow
+        if columns is not None:
+            schema = pa.schema([schema.field(c) for c in columns])
+        return pa.Table.from_batches(chosen, schema=schema).to_pandas()
 
     def cache(self, column: str) -> pd.Series:
         """Keep `column` in memory: for a column read again and again (the target)."""

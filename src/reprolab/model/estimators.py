@@ -196,6 +196,25 @@ def fit_estimator(
         _forget_thread_count(estimator)
 
 
+def fit_dtype(estimator: BaseEstimator) -> str | None:
+    """The precision to read the training matrix in, for the smallest peak of the fit;
+    None: as stored (float32 by default). Histogram gradient boosting copies its input
+    to float64: given float64, no copy. But told which columns are categories
+    (`use_categorical_codes`), it re-encodes them through a ColumnTransformer, which
+    copies the matrix twice whatever its precision: float32 input is then smaller."""
+    from sklearn.ensemble import (  # noqa: PLC0415
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+
+    inner = getattr(estimator, "estimator", estimator)  # what EncodedLabels wraps
+    if not isinstance(inner, HistGradientBoostingClassifier | HistGradientBoostingRegressor):
+        return None
+    categories = inner.get_params()["categorical_features"]
+    with_codes = isinstance(categories, list | np.ndarray) and any(categories)
+    return None if with_codes else "float64"
+
+
 def _boosting_models(estimator: BaseEstimator) -> list[BaseEstimator]:
     """The LightGBM/XGBoost models in `estimator` (itself, or EncodedLabels' template
     and fitted copy)."""

@@ -8,6 +8,7 @@ is 25 columns instead of 108, and a tree that groups categories in one split.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from reprolab.core.errors import ReprolabError
+from reprolab.data.parquet_stream import BATCH_ROWS, ParquetColumns
 
 NUMERIC_IMPUTERS = ("mean", "median")
 CATEGORICAL_IMPUTERS = ("most_frequent", "constant")
@@ -253,16 +255,36 @@ def transform_to_frame(
     return pd.DataFrame(values, columns=list(preprocessor.get_feature_names_out()), copy=False)
 
 
-def training_matrix(features: pd.DataFrame, preprocessor: ColumnTransformer, source: str) -> Any:
-    """The matrix to fit on, from featurize's output: its encoded columns as they are (the
-    stored precision, no float64 copy), or, when featurize kept the input columns because
-    the encoded matrix is sparse and too large as a dense one, encoded here."""
-    found = list(features.columns)
+def feature_batches(
+    features: np.ndarray | pd.DataFrame, names: list[str], labels: pd.Series
+) -> Iterator[pd.DataFrame]:
+    """The rows of `features` (a matrix whose columns are `names`, or a frame) and of
+    `labels` as frames of BATCH_ROWS rows: written one by one, the table is converted
+    to parquet a batch at a time instead of copied whole."""
+    for start in range(0, max(len(labels), 1), BATCH_ROWS):
+        rows = slice(start, start + BATCH_ROWS)
+        if isinstance(features, pd.DataFrame):
+            batch = features.iloc[rows].reset_index(drop=True)
+        else:
+            batch = pd.DataFrame(features[rows], columns=names, copy=False)
+        # Its own type (categories stay categories: labels share one string each).
+        batch[labels.name] = labels.iloc[rows].reset_index(drop=True)
+        yield batch
+
+
+def training_matrix(
+    table: ParquetColumns, preprocessor: ColumnTransformer, target: str, dtype: Any = None
+) -> Any:
+    """The matrix to fit on, from featurize's output: its encoded columns read one by one
+    into one array (of `dtype`, default the stored precision: no other copy), or, when
+    featurize kept the input columns because the encoded matrix is sparse and too large
+    as a dense one, encoded here."""
+    found = [column for column in table.columns if column != target]
     if found == list(preprocessor.get_feature_names_out()):
-        return features.to_numpy()
+        return table.matrix(found, dtype)
     if preprocessor.sparse_output_ and found == list(preprocessor.feature_names_in_):
-        return preprocessor.transform(features)
+        return preprocessor.transform(pd.concat(list(table.batches(found)), ignore_index=True))
     raise ReprolabError(
-        f"{source}: feature columns do not match the fitted preprocessor; expected both "
+        f"{table.path}: feature columns do not match the fitted preprocessor; expected both "
         "from the same featurize run (run `dvc repro`)"
     )

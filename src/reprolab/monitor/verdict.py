@@ -40,14 +40,15 @@ def monitor_settings(cfg: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def reference_sample(train: pd.DataFrame, limit: int) -> pd.DataFrame:
+def reference_sample(train: Any, limit: int) -> pd.DataFrame:
     """At most `limit` training rows, evenly spaced: drift scores settle long before
-    millions of rows, and predicting every training row would cost more than training."""
+    millions of rows, and predicting every training row would cost more than training.
+    `train`: a frame, or a parquet table (`ParquetColumns`) that reads only those rows."""
     from reprolab.model.evaluation import evenly_spaced  # noqa: PLC0415
 
     if not isinstance(limit, int) or limit < 1:
         raise ReprolabError(f"monitor.reference_rows: found {limit!r}; expected a count >= 1")
-    return train.iloc[evenly_spaced(len(train), limit)].reset_index(drop=True)
+    return train.take(evenly_spaced(len(train), limit)).reset_index(drop=True)
 
 
 def monitor_summary(

@@ -4,25 +4,28 @@ from reprolab.core.shell import run_stage
 
 
 def featurize() -> str:
+    import numpy as np
+
     from reprolab.core.config import Paths, get, load_params
-    from reprolab.core.files import read_parquet, read_yaml, write_parquet
+    from reprolab.core.files import read_parquet, read_yaml, write_parquet_batches
     from reprolab.data.columns import feature_columns, require_columns
+    from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.model.features import (
         build_preprocessor,
         categorical_encoding,
+        feature_batches,
         feature_dtype,
         keep_sparse,
-        transform_to_frame,
     )
     from reprolab.model.persistence import save_model
 
     schema = read_yaml(Paths.schema)
-    train = read_parquet(Paths.train)
-    require_columns(train, [*feature_columns(schema), schema["target"]], str(Paths.train))
+    columns, target = feature_columns(schema), schema["target"]
+    require_columns(ParquetColumns(Paths.train), [*columns, target], str(Paths.train))
+    train = read_parquet(Paths.train, columns=[*columns, target])
     params = load_params()
     config = get(params, "features")
     encoding = categorical_encoding(config, get(params, "model._target_", None))
-    columns, target = feature_columns(schema), schema["target"]
     cardinalities = [train[c].nunique() for c in schema["categorical"]]
     sparse = keep_sparse(len(train), len(schema["numeric"]), cardinalities, encoding, config)
     preprocessor = build_preprocessor(
@@ -39,15 +42,17 @@ def featurize() -> str:
         # A sparse matrix has no parquet form: the file keeps the input columns, and
         # train encodes them with the saved preprocessor, sparse, in memory.
         preprocessor.fit(train[columns])
-        features = train[[*columns, target]]
-        layout = ", sparse: encoded by train"
+        features, names = train[columns], columns
     else:
-        features = transform_to_frame(preprocessor, train[columns], dtype, fit=True)
-        features[target] = train[target].to_numpy()
-        layout = ""
+        # One pass (scikit-learn's fit computes the transform anyway).
+        features = np.asarray(preprocessor.fit_transform(train[columns])).astype(dtype, copy=False)
+        names = list(preprocessor.get_feature_names_out())
+    labels = train[target]
+    del train  # only the encoded matrix and the labels are left to write
+    write_parquet_batches(Paths.train_features, feature_batches(features, names, labels))
     save_model(Paths.preprocessor, preprocessor)
-    write_parquet(Paths.train_features, features)
     width = len(preprocessor.get_feature_names_out())
+    layout = ", sparse: encoded by train" if sparse else ""
     return f"{len(columns)} columns -> {width} {dtype} features (categories: {encoding}{layout})"
 
 

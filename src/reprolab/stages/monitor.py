@@ -31,8 +31,9 @@ def _compare(batches, schema, cfg):
 
     from reprolab.core.config import PRODUCTION_DIR, Paths
     from reprolab.core.errors import ReprolabError
-    from reprolab.core.files import log, read_parquet
+    from reprolab.core.files import log
     from reprolab.data.columns import feature_columns, require_columns
+    from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.data.tables import normalize_booleans, read_csv, read_parquet_table
     from reprolab.model.persistence import load_model
     from reprolab.monitor.verdict import monitor_summary, production_performance, reference_sample
@@ -52,7 +53,7 @@ def _compare(batches, schema, cfg):
             f"{PRODUCTION_DIR}: every batch is empty; expected rows to compare with training"
         )
     current = pd.concat(frames, ignore_index=True)
-    reference = reference_sample(read_parquet(Paths.train), cfg["reference_rows"])
+    reference = reference_sample(ParquetColumns(Paths.train), cfg["reference_rows"])
     model = load_model(Paths.model)
     columns = feature_columns(schema)
     predictions = (model.predict(reference[columns]), model.predict(current[columns]))

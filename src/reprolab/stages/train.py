@@ -5,10 +5,13 @@ from reprolab.core.shell import run_stage
 
 def train() -> str:
     from reprolab.core.config import Paths, get, load_params
-    from reprolab.core.files import log, read_parquet, read_yaml
+    from reprolab.core.errors import ReprolabError
+    from reprolab.core.files import log, read_yaml
+    from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.model.estimators import (
         build_estimator,
         build_inference_pipeline,
+        fit_dtype,
         fit_estimator,
         use_categorical_codes,
     )
@@ -17,16 +20,16 @@ def train() -> str:
 
     schema = read_yaml(Paths.schema)
     target = schema["target"]
-    features = read_parquet(Paths.train_features)
-    preprocessor = load_model(Paths.preprocessor)
-    matrix = training_matrix(
-        features.drop(columns=[target]), preprocessor, str(Paths.train_features)
-    )
-    labels = features[target].to_numpy()
-    del features  # its memory is free for the estimator's
     params = load_params()
     estimator = build_estimator(get(params, "model"), schema["task"])
+    preprocessor = load_model(Paths.preprocessor)
+    table = ParquetColumns(Paths.train_features)
+    if target not in table.columns:
+        raise ReprolabError(f"{Paths.train_features}: column {target!r} (the target) not found")
+    labels = table[target].to_numpy()
     fit_params = use_categorical_codes(estimator, native_categorical_mask(preprocessor))
+    # Read a column at a time, in the precision that makes the fit's peak smallest.
+    matrix = training_matrix(table, preprocessor, target, fit_dtype(estimator))
     name = type(getattr(estimator, "estimator", estimator)).__name__  # what EncodedLabels wraps
     log.info("fitting %s on %d rows x %d features", name, *matrix.shape)
     fit_estimator(estimator, matrix, labels, get(params, "n_jobs"), fit_params)
