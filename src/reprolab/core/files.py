@@ -88,30 +88,60 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, engine="pyarrow", index=False)
-    log.info("wrote %s (%d rows, %d columns)", path, len(frame), frame.shape[1])
+    write_parquet_batches(path, [frame])
 
 
-def write_parquet_batches(path: Path, frames: Iterable[pd.DataFrame]) -> None:
-    """Write frames of the same columns as one table, one row group each: a table
-    made batch by batch is never in memory whole. The first frame fixes the types."""
+def parquet_options(schema: Any) -> dict[str, Any]:
+    """How every parquet file here is written: dictionary encoding for every column but
+    floating-point ones, whose values rarely repeat: trying it made writing 1M x 25
+    floats 2.5x slower and the file larger (0.8 s, 66 MiB vs 0.3 s, 63 MiB)."""
     import pyarrow as pa  # noqa: PLC0415
-    import pyarrow.parquet as pq  # noqa: PLC0415
 
-    rows, writer = 0, None
+    return {"use_dictionary": [f.name for f in schema if not pa.types.is_floating(f.type)]}
+
+
+class ParquetAppender:
+    """Frames appended to one parquet file as row groups: a table made batch by batch
+    is never whole in memory. The first frame fixes the column types; later ones are
+    cast to them (a batch whose column is all missing reads as another type)."""
+
+    def __init__(self, path: Path):
+        self.path, self.rows, self._writer = path, 0, None
+
+    def append(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.parquet as pq  # noqa: PLC0415
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(
+                self.path, table.schema, **parquet_options(table.schema)
+            )
+        # A row group per frame, of at most pyarrow's default size (2^20 rows).
+        rows = min(max(len(frame), 1), 1 << 20)
+        self._writer.write_table(table.cast(self._writer.schema), row_group_size=rows)
+        self.rows += len(frame)
+
+    @property
+    def columns(self) -> int:
+        return len(self._writer.schema) if self._writer else 0
+
+    def __enter__(self) -> ParquetAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+def write_parquet_batches(path: Path, frames: Iterable[pd.DataFrame]) -> tuple[int, int]:
+    """Write frames of the same columns as one table at `path`, atomically; returns its
+    rows and columns."""
     with atomic_path(path) as tmp:
-        try:
+        with ParquetAppender(tmp) as out:
             for frame in frames:
-                table = pa.Table.from_pandas(
-                    frame, schema=writer.schema if writer else None, preserve_index=False
-                )
-                writer = writer or pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table)
-                rows += len(frame)
-        finally:
-            if writer:
-                writer.close()
-        if writer is None:
+                out.append(frame)
+        if not out.columns:
             raise ReprolabError(f"{path}: no rows to write; expected at least one batch")
-    log.info("wrote %s (%d rows, %d columns)", path, rows, len(writer.schema))
+    log.info("wrote %s (%d rows, %d columns)", path, out.rows, out.columns)
+    return out.rows, out.columns

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reprolab.core.errors import ReprolabError
-from reprolab.core.files import atomic_path, log
+from reprolab.core.files import atomic_path, log, parquet_options
 
 # Rows per batch: large enough that pandas and pandera work vectorised, small enough
 # that a batch and its temporaries stay near a hundred MiB.
@@ -127,6 +127,10 @@ class ParquetColumns:
     def writer(self, path: Path) -> Iterator[pq.ParquetWriter]:
         """A parquet writer for rows of this table (its schema, pandas metadata included)
         into `path`, which appears only once the block has finished without error."""
-        with atomic_path(path) as tmp, pq.ParquetWriter(tmp, self._file.schema_arrow) as out:
+        schema = self._file.schema_arrow
+        with (
+            atomic_path(path) as tmp,
+            pq.ParquetWriter(tmp, schema, **parquet_options(schema)) as out,
+        ):
             yield out
         log.info("wrote %s", path)

@@ -293,26 +293,15 @@ def generate(
 
 def write(path: Path, chunks: Iterator[pd.DataFrame], total: int) -> tuple[int, int]:
     """Write chunks as one parquet file (a row group each), atomically, logging progress."""
-    import pyarrow as pa  # noqa: PLC0415
-    import pyarrow.parquet as pq  # noqa: PLC0415
+    from reprolab.core.files import write_parquet_batches  # noqa: PLC0415
 
-    from reprolab.core.files import atomic_path  # noqa: PLC0415
+    return write_parquet_batches(path, _logging_progress(chunks, total))
 
-    rows = columns = 0
-    step = max(total // 10, 1)
-    with atomic_path(path) as tmp:
-        writer = None
-        try:
-            for chunk in chunks:
-                table = pa.Table.from_pandas(chunk, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table, row_group_size=len(chunk))
-                before, rows, columns = rows, rows + len(chunk), chunk.shape[1]
-                if total > CHUNK_ROWS and rows // step != before // step:
-                    log.info("generated %d of %d rows (%d%%)", rows, total, 100 * rows // total)
-        finally:
-            if writer is not None:
-                writer.close()
-    log.info("wrote %s (%d rows, %d columns)", path, rows, columns)
-    return rows, columns
+
+def _logging_progress(chunks: Iterator[pd.DataFrame], total: int) -> Iterator[pd.DataFrame]:
+    rows, step = 0, max(total // 10, 1)
+    for chunk in chunks:
+        yield chunk
+        before, rows = rows, rows + len(chunk)
+        if total > CHUNK_ROWS and rows // step != before // step:
+            log.info("generated %d of %d rows (%d%%)", rows, total, 100 * rows // total)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from reprolab.core.config import Paths
 from reprolab.core.errors import ReprolabError
-from reprolab.core.files import atomic_path, log, read_yaml
+from reprolab.core.files import ParquetAppender, atomic_path, log, read_yaml
 from reprolab.core.lockfile import require_locked
 from reprolab.core.shell import command_parser, user_errors
 from reprolab.model.persistence import load_model
@@ -96,27 +96,20 @@ def predict_file(
     require_locked([model_path, schema_path], allow_unlisted=allow_unlisted)
     model, schema = load_model(model_path), read_yaml(schema_path)
     require_model_fits_schema(model, schema, str(model_path))
-    total, writer = 0, None
+    total = 0
     with (
         atomic_path(target) as tmp,
+        ParquetAppender(tmp) as parquet,
         tqdm(total=count_rows(source), unit="rows", file=sys.stderr, disable=None) as progress,
     ):
         for number, chunk in enumerate(read_chunks(source, chunk_rows, encoding)):
             scored = score_chunk(model, schema, chunk, f"{source} (chunk {number + 1})")
             if target.suffix.lower() in (".parquet", ".pq"):
-                import pyarrow as pa  # noqa: PLC0415
-                import pyarrow.parquet as pq  # noqa: PLC0415
-
-                table = pa.Table.from_pandas(scored, preserve_index=False)
-                writer = writer or pq.ParquetWriter(tmp, table.schema)
-                # A chunk whose column is all missing reads as another type: align it.
-                writer.write_table(table.cast(writer.schema))
+                parquet.append(scored)
             else:
                 scored.to_csv(tmp, mode="a", header=number == 0, index=False)
             total += len(chunk)
             progress.update(len(chunk))
-        if writer:
-            writer.close()
         if total == 0:
             raise ReprolabError(f"{source}: no rows; expected at least one row to predict")
     log.info("wrote %s (%d rows)", target, total)
