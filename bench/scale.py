@@ -91,9 +91,11 @@ def main() -> None:
             seconds = {stage: wall_s for stage, wall_s, _, _ in results}
             print(f"\n## {rows:,} rows: {wall:.1f} s, peak RSS {peak:.0f} MiB")
             # Issue 18's targets: whole pipeline <= 1.3x train; validate <= 10% of train.
+            largest = max(results, key=lambda r: r[3])[0]
             print(
                 f"pipeline / train {wall / seconds['train']:.2f}; "
-                f"validate / train {seconds['validate'] / seconds['train']:.2f}"
+                f"validate / train {seconds['validate'] / seconds['train']:.2f}; "
+                f"largest stage: {largest}"
             )
             print("| stage | wall s (dvc repro -s) | stage body s | peak RSS MiB |")
             print("|---|---:|---:|---:|")

@@ -7,12 +7,14 @@ def evaluate() -> str:
     from reprolab.core.config import Paths
     from reprolab.core.files import read_parquet, read_yaml, write_json
     from reprolab.data.columns import feature_columns, require_columns
+    from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.model import evaluation
     from reprolab.model.persistence import load_model
 
     schema = read_yaml(Paths.schema)
-    test = read_parquet(Paths.test)
-    require_columns(test, [*feature_columns(schema), schema["target"]], str(Paths.test))
+    columns = [*feature_columns(schema), schema["target"]]
+    require_columns(ParquetColumns(Paths.test), columns, str(Paths.test))
+    test = read_parquet(Paths.test, columns=columns)  # what the model reads, nothing else
     model = load_model(Paths.model)
     y_true, x = test[schema["target"]], test[feature_columns(schema)]
     # Every plot file is written for every task (empty when it does not apply), so
