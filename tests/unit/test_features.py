@@ -243,3 +243,19 @@ def test_the_histogram_booster_is_given_the_precision_it_fits_in():
     )
     assert fit_dtype(RandomForestClassifier()) is None
     assert fit_dtype(EncodedLabels(XGBClassifier())) is None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_column_by_column_median_equals_the_imputers_own(dtype):
+    from sklearn.impute import SimpleImputer
+
+    from reprolab.model.features import median_of
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(1001, 6)).astype(dtype)
+    values[rng.random(values.shape) < 0.2] = np.nan  # odd and even counts per column
+    values[:, 5] = 7.0  # constant
+    own = SimpleImputer(strategy="median").fit(values)
+    ours = SimpleImputer(strategy=median_of).fit(values)
+    np.testing.assert_array_equal(ours.statistics_, own.statistics_)
+    np.testing.assert_array_equal(ours.transform(values), own.transform(values))

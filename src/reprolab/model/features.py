@@ -190,6 +190,16 @@ def _categorical_steps(
     ]
 
 
+def median_of(values: np.ndarray) -> float:
+    """The median of one column's non-missing values: SimpleImputer's strategy for
+    `features.numeric.imputer: median`. Its built-in "median" sorts the whole matrix
+    at once through numpy.ma, with an int64 index per value: 5.8x the matrix (330 MiB
+    for 750k x 20 float32; 4.4 GiB at 10M rows) and 3.4 s, where this, called column
+    by column, took 4 MiB and 0.2 s. The same value (the middle one, or the mean of
+    the two middle ones); NaN for a column with no value, which the imputer drops."""
+    return float(np.median(values)) if len(values) else float("nan")
+
+
 def build_preprocessor(
     numeric: list[str],
     categorical: list[str],
@@ -205,13 +215,9 @@ def build_preprocessor(
     date columns expanded into `features.date_parts`."""
     num_cfg, cat_cfg = features["numeric"], features["categorical"]
     dtype = feature_dtype(features)
+    strategy = _choice(num_cfg["imputer"], NUMERIC_IMPUTERS, "features.numeric.imputer")
     num_steps: list[tuple[str, Any]] = [
-        (
-            "impute",
-            SimpleImputer(
-                strategy=_choice(num_cfg["imputer"], NUMERIC_IMPUTERS, "features.numeric.imputer")
-            ),
-        ),
+        ("impute", SimpleImputer(strategy=median_of if strategy == "median" else strategy)),
     ]
     if _choice(num_cfg["scaler"], SCALERS, "features.numeric.scaler") == "standard":
         num_steps.append(("scale", StandardScaler()))
@@ -224,7 +230,10 @@ def build_preprocessor(
         transformers.append(("cat", Pipeline(cat_steps), list(categorical)))
     parts = _date_parts(features.get("date_parts", ["year", "month", "dayofweek"]))
     if dates:
-        date_steps = [("parts", CalendarParts(parts)), ("impute", SimpleImputer(strategy="median"))]
+        date_steps = [
+            ("parts", CalendarParts(parts)),
+            ("impute", SimpleImputer(strategy=median_of)),
+        ]
         transformers.append(("date", Pipeline(date_steps), list(dates)))
     if not transformers:
         raise ReprolabError("data.numeric, data.categorical: both empty; expected feature columns")
