@@ -73,8 +73,8 @@ class ParquetColumns:
     def matrix(self, columns: list[str], dtype: Any = None) -> np.ndarray:
         """`columns` as one 2-D array (rows x columns), filled a column at a time: the
         table is never in memory twice. `dtype`: the array's (default: the columns')."""
-        fields = [self._file.schema_arrow.field(c) for c in columns]
-        dtype = np.dtype(dtype or fields[0].type.to_pandas_dtype())
+        stored = [self._file.schema_arrow.field(c).type.to_pandas_dtype() for c in columns]
+        dtype = np.dtype(dtype or np.result_type(*stored))
         values = np.empty((len(self), len(columns)), dtype=dtype)
         for index, column in enumerate(columns):
             values[:, index] = self[column].to_numpy(dtype=dtype, na_value=np.nan)
