@@ -88,10 +88,11 @@ class ParquetColumns:
             low, high = np.searchsorted(rows, [start, start + batch.num_rows])
             chosen.append(batch.take(pa.array(rows[low:high] - start)))
             start += batch.num_rows
+        return pa.Table.from_batches(chosen, schema=self._schema(columns)).to_pandas()
+
+    def _schema(self, columns: list[str] | None) -> pa.Schema:
         schema = self._file.schema_arrow
-        if columns is not None:
-            schema = pa.schema([schema.field(c) for c in columns])
-        return pa.Table.from_batches(chosen, schema=schema).to_pandas()
+        return schema if columns is None else pa.schema([schema.field(c) for c in columns])
 
     def cache(self, column: str) -> pd.Series:
         """Keep `column` in memory: for a column read again and again (the target)."""
@@ -118,10 +119,7 @@ class ParquetColumns:
                 empty = False
                 yield pa.Table.from_batches([batch]).to_pandas()
         if empty:
-            schema = self._file.schema_arrow
-            if columns is not None:
-                schema = pa.schema([schema.field(c) for c in columns])
-            yield schema.empty_table().to_pandas()
+            yield self._schema(columns).empty_table().to_pandas()
 
     @contextlib.contextmanager
     def writer(self, path: Path) -> Iterator[pq.ParquetWriter]:

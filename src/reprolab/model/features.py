@@ -253,14 +253,21 @@ def native_categorical_mask(preprocessor: ColumnTransformer) -> list[bool] | Non
     return [name.startswith("cat__") for name in preprocessor.get_feature_names_out()]
 
 
+def encoded(
+    preprocessor: ColumnTransformer, frame: pd.DataFrame, dtype: str = "float64", fit: bool = False
+) -> np.ndarray:
+    """Apply a preprocessor (fitting it first if `fit`: one pass over the data instead of
+    two, as scikit-learn's fit computes the transform anyway); a dense array of `dtype`."""
+    values = preprocessor.fit_transform(frame) if fit else preprocessor.transform(frame)
+    # copy=False: the transform's output is already a fresh array of this dtype.
+    return np.asarray(values).astype(dtype, copy=False)
+
+
 def transform_to_frame(
     preprocessor: ColumnTransformer, frame: pd.DataFrame, dtype: str = "float64", fit: bool = False
 ) -> pd.DataFrame:
-    """Apply a preprocessor (fitting it first if `fit`: one pass over the data instead of
-    two); columns are named as the preprocessor names them."""
-    values = preprocessor.fit_transform(frame) if fit else preprocessor.transform(frame)
-    # copy=False: the transform's output is already a fresh array of this dtype.
-    values = np.asarray(values).astype(dtype, copy=False)
+    """`encoded`, with the columns named as the preprocessor names them."""
+    values = encoded(preprocessor, frame, dtype, fit)
     return pd.DataFrame(values, columns=list(preprocessor.get_feature_names_out()), copy=False)
 
 

@@ -4,8 +4,6 @@ from reprolab.core.shell import run_stage
 
 
 def featurize() -> str:
-    import numpy as np
-
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.files import read_parquet, read_yaml, write_parquet_batches
     from reprolab.data.columns import feature_columns, require_columns
@@ -13,6 +11,7 @@ def featurize() -> str:
     from reprolab.model.features import (
         build_preprocessor,
         categorical_encoding,
+        encoded,
         feature_batches,
         feature_dtype,
         keep_sparse,
@@ -44,8 +43,7 @@ def featurize() -> str:
         preprocessor.fit(train[columns])
         features, names = train[columns], columns
     else:
-        # One pass (scikit-learn's fit computes the transform anyway).
-        features = np.asarray(preprocessor.fit_transform(train[columns])).astype(dtype, copy=False)
+        features = encoded(preprocessor, train[columns], dtype, fit=True)
         names = list(preprocessor.get_feature_names_out())
     labels = train[target]
     del train  # only the encoded matrix and the labels are left to write
