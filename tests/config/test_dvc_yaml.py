@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from reprolab.core.config import Paths, get
+from reprolab.model.persistence import TRUSTED_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
@@ -41,10 +42,17 @@ def _reprolab_imports(path: Path) -> set[str]:
     return found
 
 
+# Our classes a saved model may hold: loading it runs their modules' code.
+MODEL_MODULES = {name.rsplit(".", 1)[0] for name in TRUSTED_TYPES if name.startswith("reprolab.")}
+
+
 def _code_closure(module: str) -> set[str]:
-    """Every project source file a stage module runs, following its imports."""
+    """Every project source file a stage module runs, following its imports, and, for
+    a stage that loads a model, the modules of our classes the model may hold."""
     seen: set[Path] = set()
     todo = [_module_file(module)]
+    if "load_model(" in todo[0].read_text(encoding="utf-8"):
+        todo += [_module_file(m) for m in MODEL_MODULES]
     while todo:
         path = todo.pop()
         if path in seen or not path.exists():

@@ -131,3 +131,13 @@ def test_a_sample_of_rows_is_read_without_the_table(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(
         table.take(rows, ["x", "colour"]), kept[["x", "colour"]].take(rows).reset_index(drop=True)
     )
+
+
+def test_a_frame_read_column_by_column_equals_pandas_read(tmp_path):
+    frame = _hostile_table()
+    frame.to_parquet(tmp_path / "t.parquet", index=False, row_group_size=300)
+    columns = ["colour", "x", "label", "size"]  # an order of our own
+    pd.testing.assert_frame_equal(
+        ParquetColumns(tmp_path / "t.parquet").frame(columns),
+        pd.read_parquet(tmp_path / "t.parquet", columns=columns),
+    )

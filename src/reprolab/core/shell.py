@@ -42,6 +42,21 @@ def user_errors(command: str, exit_code: int = 1) -> Iterator[None]:
         raise SystemExit(exit_code) from None
 
 
+def _return_large_frees() -> None:
+    """Make glibc give every allocation of 4 MiB or more back to the system when freed.
+    By default it raises that threshold to the largest block freed so far (up to 32 MiB),
+    so a freed table's column buffers stay in the process: featurize at 10M rows peaked
+    at 3.13 GiB, 2.73 GiB with this, in the same time (2026-11-26). No-op elsewhere."""
+    import ctypes  # noqa: PLC0415
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    m_mmap_threshold = -3  # malloc.h; setting it also turns off glibc's adjusting
+    libc.mallopt(m_mmap_threshold, 4 * 2**20)
+
+
 def run_stage(
     stage: str,
     description: str | None,
@@ -67,6 +82,7 @@ def run_stage(
     # a stage 40-125 MiB larger than the system allocator (bench/scale.py, 2026-11-26).
     # Read by pyarrow when it first allocates, so set before any stage imports it.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    _return_large_frees()
     started = time.perf_counter()
     with user_errors(stage):
         summary = body()

@@ -17,10 +17,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from reprolab.core.errors import ReprolabError
 from reprolab.data.parquet_stream import BATCH_ROWS, ParquetColumns
+from reprolab.model.category_codes import CategoryCodes
 
 NUMERIC_IMPUTERS = ("mean", "median")
 CATEGORICAL_IMPUTERS = ("most_frequent", "constant")
@@ -159,14 +160,11 @@ def _categorical_steps(
         # as they do with categories never seen in training.
         return [
             (
-                "ordinal",
-                OrdinalEncoder(
-                    handle_unknown="use_encoded_value",
-                    unknown_value=np.nan,
-                    encoded_missing_value=np.nan,
+                "codes",
+                CategoryCodes(
                     min_frequency=min_frequency,
-                    # Only when needed: a cap makes the encoder count every value in
-                    # Python, 5 s per million rows.
+                    # Only above the cap: the rule keeps a code for infrequent categories
+                    # even when there are none (255 categories would lose one).
                     max_categories=(
                         MAX_NATIVE_CATEGORIES if cardinality > MAX_NATIVE_CATEGORIES else None
                     ),
@@ -248,7 +246,7 @@ def native_categorical_mask(preprocessor: ColumnTransformer) -> list[bool] | Non
     if "cat" not in preprocessor.named_transformers_:
         return None
     encoder = preprocessor.named_transformers_["cat"].steps[-1][1]
-    if not isinstance(encoder, OrdinalEncoder):
+    if not isinstance(encoder, CategoryCodes):
         return None
     return [name.startswith("cat__") for name in preprocessor.get_feature_names_out()]
 

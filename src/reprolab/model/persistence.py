@@ -40,6 +40,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.dtype",
     # Date features: our own transformer, part of the shipped model.
     "reprolab.model.features.CalendarParts",
+    "reprolab.model.category_codes.CategoryCodes",  # category codes for native categories
     "reprolab.model.features.median_of",  # the numeric imputer's median, by column
     # XGBoost's classifier, fitted on class codes (model.estimators.EncodedLabels).
     "reprolab.model.estimators.EncodedLabels",

@@ -5,7 +5,7 @@ from reprolab.core.shell import run_stage
 
 def evaluate() -> str:
     from reprolab.core.config import Paths
-    from reprolab.core.files import read_parquet, read_yaml, write_json
+    from reprolab.core.files import read_yaml, write_json
     from reprolab.data.columns import feature_columns, require_columns
     from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.model import evaluation
@@ -13,8 +13,9 @@ def evaluate() -> str:
 
     schema = read_yaml(Paths.schema)
     columns = [*feature_columns(schema), schema["target"]]
-    require_columns(ParquetColumns(Paths.test), columns, str(Paths.test))
-    test = read_parquet(Paths.test, columns=columns)  # what the model reads, nothing else
+    table = ParquetColumns(Paths.test)
+    require_columns(table, columns, str(Paths.test))
+    test = table.frame(columns)  # what the model reads, nothing else
     model = load_model(Paths.model)
     y_true, x = test[schema["target"]], test[feature_columns(schema)]
     # Every plot file is written for every task (empty when it does not apply), so
