@@ -135,6 +135,27 @@ def test_tree_indices_out_of_range_are_refused_before_use(tmp_path):
     load_model(_tampered(tmp_path, forest, lambda m: None))  # an untouched model loads
 
 
+def test_category_codes_that_do_not_match_their_categories_are_refused(tmp_path):
+    import pandas as pd
+
+    from reprolab.core.errors import ReprolabError
+    from reprolab.model.category_codes import CategoryCodes
+    from reprolab.model.persistence import load_model
+
+    frame = pd.DataFrame({"c": ["a", "b", "a"], "d": ["x", "y", "z"]})
+
+    def short(encoder):
+        encoder.codes_[1] = encoder.codes_[1][:-1]
+
+    def far(encoder):
+        encoder.codes_[0][0] = 10**9
+
+    for tamper in (short, far):
+        with pytest.raises(ReprolabError, match="category codes do not match"):
+            load_model(_tampered(tmp_path, CategoryCodes().fit(frame), tamper))
+    assert load_model(_tampered(tmp_path, CategoryCodes().fit(frame), lambda e: None)).codes_
+
+
 def test_a_compression_bomb_is_refused_unread(tmp_path):
     import io
     import zipfile

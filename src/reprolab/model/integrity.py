@@ -85,10 +85,35 @@ def check_predictor(predictor: Any, n_features: int | None, source: str) -> None
         )
 
 
+def check_codes(encoder: Any, source: str) -> None:
+    """Category codes: one list of codes per list of categories, each as long, integers
+    (a tampered file would otherwise index past the codes, or map categories wrongly)."""
+    categories, codes = encoder.categories_, encoder.codes_
+    consistent = (
+        isinstance(categories, list)
+        and isinstance(codes, list)
+        and len(categories) == len(codes) == encoder.n_features_in_
+        and all(
+            isinstance(values, list)
+            and isinstance(numbers, list)
+            and len(values) == len(numbers)
+            and all(isinstance(n, int) and 0 <= n <= len(values) for n in numbers)
+            for values, numbers in zip(categories, codes, strict=False)
+        )
+    )
+    if not consistent:
+        raise ReprolabError(
+            f"{source}: category codes do not match their categories; expected a model "
+            "written by featurize (file tampered or corrupt)"
+        )
+
+
 def check_structure(model: Any, source: str) -> None:
-    """Walk the loaded object graph and check every tree in it."""
+    """Walk the loaded object graph and check every tree and category encoder in it."""
     from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor  # noqa: PLC0415
     from sklearn.tree._tree import Tree  # noqa: PLC0415
+
+    from reprolab.model.category_codes import CategoryCodes  # noqa: PLC0415
 
     seen: set[int] = set()
     stack: list[tuple[Any, int | None]] = [(model, None)]
@@ -101,6 +126,8 @@ def check_structure(model: Any, source: str) -> None:
             check_tree(node, source)
         elif isinstance(node, TreePredictor):
             check_predictor(node, n_features, source)
+        elif isinstance(node, CategoryCodes):
+            check_codes(node, source)
         elif isinstance(node, dict):
             stack += [(v, n_features) for v in node.values()]
         elif isinstance(node, list | tuple):
