@@ -137,6 +137,7 @@ def test_tree_indices_out_of_range_are_refused_before_use(tmp_path):
 
 def test_category_codes_that_do_not_match_their_categories_are_refused(tmp_path):
     import pandas as pd
+    from sklearn.compose import ColumnTransformer
 
     from reprolab.core.errors import ReprolabError
     from reprolab.model.category_codes import CategoryCodes
@@ -154,6 +155,12 @@ def test_category_codes_that_do_not_match_their_categories_are_refused(tmp_path)
         with pytest.raises(ReprolabError, match="category codes do not match"):
             load_model(_tampered(tmp_path, CategoryCodes().fit(frame), tamper))
     assert load_model(_tampered(tmp_path, CategoryCodes().fit(frame), lambda e: None)).codes_
+    # A fitted preprocessor also holds its unfitted template encoder: that one loads.
+    preprocessor = ColumnTransformer([("cat", CategoryCodes(), ["c", "d"])]).fit(frame)
+    assert load_model(_tampered(tmp_path, preprocessor, lambda p: None)).transform(frame).shape == (
+        3,
+        2,
+    )
 
 
 def test_a_compression_bomb_is_refused_unread(tmp_path):

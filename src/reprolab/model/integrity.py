@@ -88,11 +88,13 @@ def check_predictor(predictor: Any, n_features: int | None, source: str) -> None
 def check_codes(encoder: Any, source: str) -> None:
     """Category codes: one list of codes per list of categories, each as long, integers
     (a tampered file would otherwise index past the codes, or map categories wrongly)."""
-    categories, codes = encoder.categories_, encoder.codes_
+    categories, codes = getattr(encoder, "categories_", None), getattr(encoder, "codes_", None)
+    if categories is None and codes is None:
+        return  # unfitted (a ColumnTransformer keeps its unfitted template too): never run
     consistent = (
         isinstance(categories, list)
         and isinstance(codes, list)
-        and len(categories) == len(codes) == encoder.n_features_in_
+        and len(categories) == len(codes) == getattr(encoder, "n_features_in_", None)
         and all(
             isinstance(values, list)
             and isinstance(numbers, list)
