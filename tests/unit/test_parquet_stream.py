@@ -141,3 +141,24 @@ def test_a_frame_read_column_by_column_equals_pandas_read(tmp_path):
         ParquetColumns(tmp_path / "t.parquet").frame(columns),
         pd.read_parquet(tmp_path / "t.parquet", columns=columns),
     )
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        pd.Series(["b", "a", "b", "c"] * 5, dtype="category"),
+        pd.Series([3, 1, 3, 2] * 5).astype("category"),
+        pd.Series(["b", None, "a"], dtype="category"),  # with missing: pandas' own way
+        pd.Series([1.5, 2.5]),
+    ],
+)
+def test_values_array_equals_pandas_and_shares_category_strings(series):
+    from reprolab.data.columns import values_array
+
+    values = values_array(series)
+    expected = series.to_numpy()
+    assert values.dtype == expected.dtype
+    assert pd.isna(values).tolist() == pd.isna(expected).tolist()
+    assert [v for v in values if not pd.isna(v)] == [v for v in expected if not pd.isna(v)]
+    if series.dtype == "category" and values.dtype == object and not series.hasnans:
+        assert len({id(v) for v in values}) == len(series.cat.categories)

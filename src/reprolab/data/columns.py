@@ -37,3 +37,13 @@ def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> Non
         raise ReprolabError(
             f"{source}: column(s) {missing} not found; expected by the data config (conf/data)"
         )
+
+
+def values_array(series: pd.Series) -> np.ndarray:
+    """The values of `series` as a numpy array. For a category column of text, every row
+    refers to its category's one string: pandas' own `to_numpy` makes a new string
+    object per row (52 MiB for the labels of 750k rows, against 6 MiB of references)."""
+    if isinstance(series.dtype, pd.CategoricalDtype) and not series.hasnans:
+        # Same dtype as pandas gives (object for text, int64 for whole numbers, ...).
+        return series.cat.categories.to_numpy()[series.cat.codes.to_numpy()]
+    return series.to_numpy()

@@ -7,6 +7,7 @@ def train() -> str:
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.errors import ReprolabError
     from reprolab.core.files import log, read_yaml
+    from reprolab.data.columns import values_array
     from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.model.estimators import (
         build_estimator,
@@ -26,7 +27,7 @@ def train() -> str:
     table = ParquetColumns(Paths.train_features)
     if target not in table.columns:
         raise ReprolabError(f"{Paths.train_features}: column {target!r} (the target) not found")
-    labels = table[target].to_numpy()
+    labels = values_array(table[target])
     fit_params = use_categorical_codes(estimator, native_categorical_mask(preprocessor))
     # Read a column at a time, in the precision that makes the fit's peak smallest.
     matrix = training_matrix(table, preprocessor, target, fit_dtype(estimator))
