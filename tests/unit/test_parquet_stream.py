@@ -162,3 +162,11 @@ def test_values_array_equals_pandas_and_shares_category_strings(series):
     assert [v for v in values if not pd.isna(v)] == [v for v in expected if not pd.isna(v)]
     if series.dtype == "category" and values.dtype == object and not series.hasnans:
         assert len({id(v) for v in values}) == len(series.cat.categories)
+
+
+def test_a_frame_with_a_column_the_file_lacks_is_refused_in_one_line(tmp_path):
+    from reprolab.core.errors import ReprolabError
+
+    _hostile_table().to_parquet(tmp_path / "t.parquet", index=False)
+    with pytest.raises(ReprolabError, match=r"t.parquet: column\(s\) \['nope'\] not found"):
+        ParquetColumns(tmp_path / "t.parquet").frame(["x", "nope"])

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import atomic_path, log, parquet_options
+from reprolab.data.columns import require_columns
 
 # Rows per batch: large enough that pandas and pandera work vectorised, small enough
 # that a batch and its temporaries stay near a hundred MiB.
@@ -83,7 +84,9 @@ class ParquetColumns:
     def frame(self, columns: list[str]) -> pd.DataFrame:
         """`columns` as one pandas frame (as `pd.read_parquet` reads them), read a column
         at a time: the peak is the frame plus one column, where reading the table in one
-        go holds its Arrow and pandas copies together (10M x 26: 1.5 GiB vs 0.7 GiB)."""
+        go holds its Arrow and pandas copies together (10M x 26: 1.5 GiB vs 0.7 GiB).
+        A column the file lacks is named in one line, before anything is read."""
+        require_columns(self, columns, str(self.path))
         frame = pd.DataFrame({column: self[column] for column in columns}, copy=False)
         log.info("read %s (%d rows, %d columns)", self.path, len(frame), frame.shape[1])
         return frame

@@ -6,16 +6,14 @@ from reprolab.core.shell import run_stage
 def evaluate() -> str:
     from reprolab.core.config import Paths
     from reprolab.core.files import read_yaml, write_json
-    from reprolab.data.columns import feature_columns, require_columns
+    from reprolab.data.columns import feature_columns
     from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.model import evaluation
     from reprolab.model.persistence import load_model
 
     schema = read_yaml(Paths.schema)
     columns = [*feature_columns(schema), schema["target"]]
-    table = ParquetColumns(Paths.test)
-    require_columns(table, columns, str(Paths.test))
-    test = table.frame(columns)  # what the model reads, nothing else
+    test = ParquetColumns(Paths.test).frame(columns)  # what the model reads, nothing else
     model = load_model(Paths.model)
     y_true, x = test[schema["target"]], test[feature_columns(schema)]
     # Every plot file is written for every task (empty when it does not apply), so

@@ -6,7 +6,7 @@ from reprolab.core.shell import run_stage
 def featurize() -> str:
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.files import read_yaml, write_parquet_batches
-    from reprolab.data.columns import feature_columns, require_columns
+    from reprolab.data.columns import feature_columns
     from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.model.features import (
         build_preprocessor,
@@ -20,9 +20,7 @@ def featurize() -> str:
 
     schema = read_yaml(Paths.schema)
     columns, target = feature_columns(schema), schema["target"]
-    table = ParquetColumns(Paths.train)
-    require_columns(table, [*columns, target], str(Paths.train))
-    train = table.frame([*columns, target])
+    train = ParquetColumns(Paths.train).frame([*columns, target])
     params = load_params()
     config = get(params, "features")
     encoding = categorical_encoding(config, get(params, "model._target_", None))
