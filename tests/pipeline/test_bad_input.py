@@ -124,6 +124,13 @@ CASES = {
         "validate",
         "column 'price_again', check not_a_copy_of_the_target",
     ),
+    # Which role would win is an accident of the code (it was a traceback in featurize).
+    "column in two roles": (
+        houses(rows=60),
+        ["data.numeric=[rooms,area_m2]", "data.categorical=[rooms]"],
+        "validate",
+        "data.categorical: column 'rooms' is also data.numeric",
+    ),
     "all-null feature": (
         _houses_with(rooms=np.nan),
         ["data.numeric=[rooms,area_m2]", "data.categorical=[city]"],

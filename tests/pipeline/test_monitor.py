@@ -95,3 +95,45 @@ def test_corrupt_batch_is_one_line_and_empty_batches_are_said(repo):
     finally:
         (repo / "data/production/empty.parquet").unlink()
     run(repo, "dvc", "repro")
+
+
+def test_a_batch_of_wrong_types_is_named_and_a_new_class_asks_for_retraining(repo):
+    import pandas as pd
+
+    for batch in (repo / "data/production").glob("*.parquet"):  # the previous tests'
+        batch.unlink()
+    run(repo, "dvc", "repro")
+    test = pd.read_parquet(repo / "data/interim/test.parquet")
+    committed = (repo / "metrics/monitor.json").read_bytes()
+    wrong = repo / "data/production/wrong.parquet"
+    test.assign(bill_length_mm="long").to_parquet(wrong)
+    try:
+        failed = run(repo, "dvc", "repro", check=False)
+        assert failed.returncode != 0
+        assert "Traceback" not in failed.stderr
+        assert (
+            "monitor: error: data/production/wrong.parquet: 1 schema check(s) failed:"
+            in failed.stderr
+        )
+        assert "column 'bill_length_mm', check is_number" in failed.stderr
+        # DVC removes a stage's outputs before running it: nothing half-written, and the
+        # last good summary is in git (metrics are small files in git).
+        summary = repo / "metrics/monitor.json"
+        assert not summary.exists() or summary.read_bytes() == committed
+        run(repo, "git", "checkout", "--", "metrics/monitor.json")
+        assert summary.read_bytes() == committed
+    finally:
+        wrong.unlink()
+    # Numbers stored as text are numbers; a class never trained on is reported.
+    test["bill_length_mm"] = test["bill_length_mm"].astype("str")
+    test.loc[test.index[:5], "species"] = "Emperor"
+    test.to_parquet(repo / "data/production/new_class.parquet")
+    try:
+        run(repo, "dvc", "repro")
+        summary = verdict(repo)
+        assert summary["performance"]["labels_of_new_classes"] == 5
+        assert summary["retrain_recommended"] is True
+        assert "5 labelled rows carry a class" in (repo / "reports/monitor.md").read_text()
+    finally:
+        (repo / "data/production/new_class.parquet").unlink()
+    run(repo, "dvc", "repro")

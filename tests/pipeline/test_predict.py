@@ -69,6 +69,18 @@ def test_bad_input_is_refused_and_no_output_is_left(trained, tmp_path, change, w
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # nothing half-written
 
 
+def test_a_parquet_input_with_nested_cells_is_refused_naming_the_column(trained, tmp_path):
+    from palmerpenguins import load_penguins
+
+    rows = load_penguins().drop(columns=["species"])
+    rows.assign(island=[[name] for name in rows["island"]]).to_parquet(tmp_path / "bad.parquet")
+    result = predict(trained, tmp_path / "bad.parquet", tmp_path / "out.parquet", check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "bad.parquet: column(s) ['island'] hold lists, structs or maps" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet"]
+
+
 def test_encodings_compression_and_junk_inputs(trained, tmp_path):
     from palmerpenguins import load_penguins
 

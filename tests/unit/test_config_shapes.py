@@ -95,3 +95,34 @@ def test_a_pinned_schema_with_an_unknown_task_is_refused():
     schema = {**GOOD, "task": "auto", "excluded": {}}
     with pytest.raises(ReprolabError, match="task 'auto'; expected classification or regression"):
         require_schema_keys(schema, "schemas/x.yaml")
+
+
+TWO_ROLES = [
+    (
+        {"categorical": ["island", "bill_length_mm"]},
+        "data.categorical: column 'bill_length_mm' is also data.numeric",
+    ),
+    (
+        {"id_column": "bill_length_mm"},
+        "data.numeric: column 'bill_length_mm' is also data.id_column",
+    ),
+    ({"drop": ["island"]}, "data.drop: column 'island' is also data.categorical"),
+    ({"drop": ["species"]}, "data.drop: column 'species' is also data.target"),
+    ({"id_column": "species"}, "data.id_column: column 'species' is also data.target"),
+    ({"numeric": ["species"]}, "data.numeric: column 'species' is also data.target"),
+    ({"date_features": ["island"]}, "data.date_features: column 'island' is also data.categorical"),
+    ({"time_column": "species"}, "data.time_column: column 'species' is the target"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), TWO_ROLES)
+def test_a_column_in_two_roles_is_refused_naming_both(change, message):
+    data = {**copy.deepcopy(GOOD), **change}
+    with pytest.raises(ReprolabError, match=message):
+        config_shapes.data_section(data)
+    with pytest.raises(ReprolabError, match=message.replace("data.", "schemas/s.yaml.")):
+        require_schema_keys({**data, "task": "classification", "excluded": {}}, "schemas/s.yaml")
+
+
+def test_the_time_column_may_also_be_a_feature():
+    config_shapes.data_section({**copy.deepcopy(GOOD), "numeric": ["bill_length_mm", "year"]})

@@ -103,3 +103,17 @@ def test_parquet_written_in_batches_is_one_table_or_nothing(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["f.parquet"]
     with pytest.raises(ReprolabError, match=r"g.parquet: no rows to write"):
         write_parquet_batches(tmp_path / "g.parquet", iter([]))
+
+
+def test_values_from_the_data_are_shown_as_plain_numbers_in_messages():
+    import numpy as np
+
+    from reprolab.core.errors import shown
+
+    assert [shown(v) for v in (np.float64("inf"), np.int64(5), np.bool_(True), "a", 1.5)] == [
+        "inf",
+        "5",
+        "True",
+        "'a'",
+        "1.5",
+    ]

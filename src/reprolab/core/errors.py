@@ -8,3 +8,11 @@ class ReprolabError(Exception):
     expected. Stage shells print it as one line and exit non-zero, without a
     traceback.
     """
+
+
+def shown(value: object) -> str:
+    """A value from the data as a message shows it: numpy scalars as plain numbers
+    (`inf`, `5`), not as their repr (`np.float64(inf)`, `np.int64(5)`)."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    return repr(value)

@@ -19,6 +19,20 @@ def feature_columns(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def as_training_types(frame: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
+    """`frame`'s features (in place) in the types the training table gave them: numeric
+    ones as float64 (text such as "39.1" read from a CSV or a string column is a number),
+    categorical ones as text (a category 1.5 is "1.5"); missing values stay missing.
+    Call after the contract's `is_number` check, which names any value that is not."""
+    for column in schema.get("numeric") or []:
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    for column in schema.get("categorical") or []:
+        if column in frame:
+            frame[column] = frame[column].astype("str").where(frame[column].notna())
+    return frame
+
+
 def model_columns(data: dict[str, Any]) -> list[str]:
     """The features and the target: what makes two rows the same example."""
     return [*feature_columns(data), data["target"]]

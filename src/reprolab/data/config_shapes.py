@@ -16,6 +16,9 @@ from reprolab.core.errors import ReprolabError
 COLUMN_KEYS = ("target", "id_column", "time_column")
 COLUMN_LIST_KEYS = ("numeric", "categorical", "drop", "date_features")
 CONTRACT_KEYS = ("min_rows", "classes", "ranges", "categories", "required")
+# The roles a column can be given; each column takes at most one. (The time column may
+# also be a feature, as a year often is, but not the target.)
+ROLE_KEYS = ("target", "id_column", "numeric", "categorical", "date_features", "drop")
 
 
 def _fail(key: str, value: Any, expected: str) -> ReprolabError:
@@ -91,6 +94,7 @@ def data_section(data: Any, key: str = "data") -> None:
         column(data.get(name), f"{key}.{name}")
     for name in COLUMN_LIST_KEYS:
         columns(data.get(name), f"{key}.{name}")
+    roles(data, key)
     name = data.get("name")
     if name is not None and not isinstance(name, str | int | float):
         raise _fail(f"{key}.name", name, "a name (text), or null")
@@ -101,3 +105,25 @@ def data_section(data: Any, key: str = "data") -> None:
     excluded = data.get("excluded")
     if excluded is not None and not isinstance(excluded, dict):
         raise _fail(f"{key}.excluded", excluded, "a mapping of column: reason")
+
+
+def roles(data: dict[str, Any], key: str = "data") -> None:
+    """Each column in one role: a column both numeric and categorical, a dropped or id
+    column that is also a feature, or the target among them, has no one meaning; which
+    role wins would be an accident of the code."""
+    seen: dict[Any, str] = {}
+    for name in ROLE_KEYS:
+        value = data.get(name)
+        for column in value if isinstance(value, list) else [] if value is None else [value]:
+            if column in seen:
+                raise ReprolabError(
+                    f"{key}.{name}: column {column!r} is also {key}.{seen[column]}; expected "
+                    f"each column in one role of {', '.join(ROLE_KEYS)}"
+                )
+            seen[column] = name
+    time_column = data.get("time_column")
+    if time_column is not None and time_column == data.get("target"):
+        raise ReprolabError(
+            f"{key}.time_column: column {time_column!r} is the target; expected a time or "
+            "order column (a test set of the largest targets would not measure the model)"
+        )

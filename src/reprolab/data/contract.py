@@ -113,6 +113,15 @@ def input_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "target": None, "time_column": None, "id_column": None, "schema": contract}
 
 
+def monitored_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The training schema as it applies to production batches being monitored: the
+    features' types only (numbers are finite numbers, dates are dates). Values outside
+    the trained ranges, missing values and unseen categories are what monitoring
+    measures, so they pass here and are reported as drift."""
+    rows = input_schema(schema)
+    return {**rows, "schema": {**rows["schema"], "ranges": {}, "required": []}}
+
+
 def summarise_failures(failure_cases: pd.DataFrame) -> list[dict[str, Any]]:
     """Collapse pandera's one-row-per-failure table to one entry per (column, check)."""
     counts: Counter[tuple[str, str]] = Counter()

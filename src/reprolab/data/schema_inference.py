@@ -17,7 +17,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from reprolab.core.config import SCHEMAS_DIR
-from reprolab.core.errors import ReprolabError
+from reprolab.core.errors import ReprolabError, shown
 from reprolab.core.files import read_yaml
 from reprolab.data import config_shapes
 
@@ -32,7 +32,7 @@ def infer_task(target: pd.Series, name: str) -> str:
         raise ReprolabError(f"column '{name}' (data.target): all values missing; expected labels")
     if values.nunique() < 2:
         raise ReprolabError(
-            f"column '{name}' (data.target): one value only ({values.iloc[0]!r}); expected at "
+            f"column '{name}' (data.target): one value only ({shown(values.iloc[0])}); expected at "
             "least 2 classes or a varying number"
         )
     if ptypes.is_bool_dtype(values) or not ptypes.is_numeric_dtype(values):
@@ -82,7 +82,7 @@ def exclusion_reason(series: pd.Series, target: pd.Series) -> str | None:
     # check concerns: min == max tells it. The count is for integers and text.
     distinct = None if ptypes.is_float_dtype(values) else distinct_count(values)
     if (values.min() == values.max()) if distinct is None else distinct == 1:
-        return f"constant ({values.iloc[0]!r} on every row)"
+        return f"constant ({shown(values.iloc[0])} on every row)"
     if series.equals(target):
         return "leakage: identical to the target"
     if _looks_like_datetime(series):

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from reprolab.core.config import number
-from reprolab.core.errors import ReprolabError
+from reprolab.core.errors import ReprolabError, shown
 from reprolab.data.columns import row_keys
 from reprolab.data.parquet_stream import ParquetColumns
 
@@ -83,7 +83,7 @@ def time_test_rows(values: pd.Series, test_from: Any) -> np.ndarray:
         raise ReprolabError(
             f"split.test_from: {test_from!r} leaves an empty "
             f"{'train' if is_test.all() else 'test'} set; expected a value inside the range of "
-            f"column '{time_column}' ({low!r} to {high!r}), above its minimum"
+            f"column '{time_column}' ({shown(low)} to {shown(high)}), above its minimum"
         )
     return is_test
 

@@ -108,6 +108,19 @@ def _number_format(
     return NumberFormat(decimal=decimal, thousands=thousands)
 
 
+def require_flat(schema: Any, source: str) -> None:
+    """Refuse a parquet schema with nested columns (list, struct, map), naming them: no
+    check or model here reads them, and pandas would hold arrays in the cells."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    nested = [field.name for field in schema if pa.types.is_nested(field.type)]
+    if nested:
+        raise ReprolabError(
+            f"{source}: column(s) {nested} hold lists, structs or maps; expected one value "
+            "per cell: flatten them (or drop them) first"
+        )
+
+
 def read_parquet_table(path: Path) -> pd.DataFrame:
     """A user's parquet file as a frame of plain columns: decimals become floats (said in
     the log), nested columns (list, struct, map) are refused naming them."""
@@ -121,12 +134,7 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
             f"{path}: not a readable parquet file ({str(error).splitlines()[0]}); expected "
             "a complete parquet file"
         ) from None
-    nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
-    if nested:
-        raise ReprolabError(
-            f"{path}: column(s) {nested} hold lists, structs or maps; expected one value "
-            "per cell: flatten them (or drop them) before ingest"
-        )
+    require_flat(table.schema, str(path))
     for index, field in enumerate(table.schema):
         if pa.types.is_decimal(field.type):
             table = table.set_column(index, field.name, table.column(index).cast(pa.float64()))

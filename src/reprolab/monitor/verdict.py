@@ -68,7 +68,10 @@ def monitor_summary(
             features[column] = feature_drift(reference[column], current[column], role, cfg)
     drifted = {c: f["reasons"] for c, f in features.items() if f["drifted"]}
     prediction = prediction_drift(*predictions, schema["task"], cfg)
-    retrain = len(drifted) >= int(cfg["min_drifted_features"]) or prediction["drifted"]
+    new_classes = (performance or {}).get("labels_of_new_classes", 0) > 0
+    retrain = (
+        len(drifted) >= int(cfg["min_drifted_features"]) or prediction["drifted"] or new_classes
+    )
     return {
         "verdict": "drift" if retrain else "ok",
         "retrain_recommended": retrain,
@@ -152,6 +155,12 @@ def render_markdown(summary: dict[str, Any]) -> str:
             + ".",
             "",
         ]
+        if summary["performance"].get("labels_of_new_classes"):
+            lines += [
+                f"{summary['performance']['labels_of_new_classes']} labelled rows carry a class "
+                "the model was never trained on: retraining is recommended.",
+                "",
+            ]
     if summary["features"]:
         lines += [
             "| feature | role | PSI | p-value | missing ref → now | unseen | drifted: why |",
@@ -181,7 +190,10 @@ def production_performance(
     y_true, predicted = current.loc[labelled, target], predicted[labelled]
     if schema["task"] == "regression":
         return evaluation.regression_metrics(y_true, predicted)
+    classes = (schema.get("schema") or {}).get("classes") or []
     return {
         "accuracy": evaluation.label_accuracy(y_true, predicted),
         "labelled_rows": int(labelled.sum()),
+        # A class the model was never trained on: it can never predict it.
+        "labels_of_new_classes": int((~y_true.isin(classes)).sum()) if classes else 0,
     }

@@ -25,6 +25,7 @@ from reprolab.core.errors import ReprolabError
 from reprolab.core.files import ParquetAppender, atomic_path, log, read_yaml
 from reprolab.core.lockfile import require_locked
 from reprolab.core.shell import command_parser, user_errors
+from reprolab.data.tables import require_flat
 from reprolab.model.persistence import load_model
 from reprolab.serve.scoring import model_rows, predictions, require_model_fits_schema
 
@@ -43,7 +44,9 @@ def read_chunks(path: Path, rows: int, encoding: str = "utf-8") -> Iterator[pd.D
         if path.suffix.lower() in (".parquet", ".pq"):
             import pyarrow.parquet as pq  # noqa: PLC0415
 
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+            parquet = pq.ParquetFile(path)
+            require_flat(parquet.schema_arrow, f"--input: {path}")
+            for batch in parquet.iter_batches(batch_size=rows):
                 yield batch.to_pandas()
         else:
             yield from pd.read_csv(path, chunksize=rows, encoding=encoding)

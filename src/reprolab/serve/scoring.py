@@ -21,7 +21,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
 
 from reprolab.core.errors import ReprolabError
-from reprolab.data.columns import feature_columns
+from reprolab.data.columns import as_training_types, feature_columns
 from reprolab.data.contract import describe_failures, input_schema, validate_frame
 from reprolab.data.tables import normalize_booleans
 from reprolab.model.evaluation import predicted_labels
@@ -97,14 +97,7 @@ def predictions(model: Any, schema: dict[str, Any], rows: pd.DataFrame) -> pd.Da
 
 def records_frame(records: list[dict[str, Any]], schema: dict[str, Any]) -> pd.DataFrame:
     """Service records as the frame batch prediction would have read from a file."""
-    frame = pd.DataFrame.from_records(records)
-    for column in schema["numeric"]:
-        if column in frame:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    for column in schema["categorical"]:
-        if column in frame:
-            frame[column] = frame[column].astype("str").where(frame[column].notna())
-    return frame
+    return as_training_types(pd.DataFrame.from_records(records), schema)
 
 
 def as_json_rows(scored: pd.DataFrame, task: str) -> list[dict[str, Any]]:
