@@ -107,3 +107,14 @@ def test_settings_the_boosting_libraries_refuse_at_fit_are_one_line(model, messa
     assert "\n" not in str(refused.value)
     # Nothing else on the process's stderr (LightGBM's C++ prints its own Fatal line).
     assert capfd.readouterr().err == ""
+
+
+def test_the_configured_model_is_named_not_a_forest_s_template_tree():
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    from reprolab.model.estimators import EncodedLabels, unwrapped
+
+    forest, linear = RandomForestClassifier(), LogisticRegression()
+    assert unwrapped(forest) is forest  # its `estimator` is a DecisionTreeClassifier
+    assert unwrapped(EncodedLabels(linear)) is linear

@@ -86,3 +86,19 @@ def test_a_stage_run_outside_the_project_environment_says_so_in_one_line(root):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("train: error: ") and "lacks numpy, pandas" in lines[0]
     assert "source .venv/bin/activate" in lines[0]
+
+
+def test_a_library_warning_is_one_line_naming_the_command(root):
+    code = (
+        "import warnings\n"
+        "from reprolab.core.shell import user_errors\n"
+        "with user_errors('train'):\n"
+        "    warnings.warn('lbfgs failed to converge\\nIncrease max_iter.', RuntimeWarning)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stderr == (
+        "train: warning: RuntimeWarning: lbfgs failed to converge Increase max_iter.\n"
+    )

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 
 from reprolab.core.errors import ReprolabError
@@ -27,8 +28,18 @@ def command_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
 
 
 def _log_to_stderr(name: str) -> None:
-    """Progress lines (`log(...)` in core.files) go to stderr, prefixed by the command."""
+    """Progress lines (`log(...)` in core.files) go to stderr, prefixed by the command,
+    and so do the libraries' warnings, one line each (Python prints a warning as the
+    file, line and source that raised it, over several lines)."""
     logging.basicConfig(level=logging.INFO, format=f"{name}: %(message)s", stream=sys.stderr)
+    warnings.showwarning = _warning_line
+
+
+def _warning_line(
+    message: Warning | str, category: type[Warning], *_args: object, **_kwargs: object
+) -> None:
+    text = " ".join(str(message).split())
+    logging.getLogger("reprolab").warning("warning: %s: %s", category.__name__, text)
 
 
 @contextlib.contextmanager

@@ -51,6 +51,12 @@ class EncodedLabels(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(features), axis=1)]
 
 
+def unwrapped(estimator: BaseEstimator) -> BaseEstimator:
+    """The configured model itself: what EncodedLabels wraps, or the estimator. (Not
+    any `estimator` attribute: a random forest's is its template tree.)"""
+    return estimator.estimator if isinstance(estimator, EncodedLabels) else estimator
+
+
 def _needs_label_codes(estimator: BaseEstimator) -> bool:
     return type(estimator).__module__.startswith("xgboost.") and is_classifier(estimator)
 
@@ -207,7 +213,7 @@ def fit_dtype(estimator: BaseEstimator) -> str | None:
         HistGradientBoostingRegressor,
     )
 
-    inner = getattr(estimator, "estimator", estimator)  # what EncodedLabels wraps
+    inner = unwrapped(estimator)
     if not isinstance(inner, HistGradientBoostingClassifier | HistGradientBoostingRegressor):
         return None
     categories = inner.get_params()["categorical_features"]

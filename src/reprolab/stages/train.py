@@ -14,6 +14,7 @@ def train() -> str:
         build_inference_pipeline,
         fit_dtype,
         fit_estimator,
+        unwrapped,
         use_categorical_codes,
     )
     from reprolab.model.features import native_categorical_mask, training_matrix
@@ -31,7 +32,7 @@ def train() -> str:
     fit_params = use_categorical_codes(estimator, native_categorical_mask(preprocessor))
     # Read a column at a time, in the precision that makes the fit's peak smallest.
     matrix = training_matrix(table, preprocessor, target, fit_dtype(estimator))
-    name = type(getattr(estimator, "estimator", estimator)).__name__  # what EncodedLabels wraps
+    name = type(unwrapped(estimator)).__name__
     log.info("fitting %s on %d rows x %d features", name, *matrix.shape)
     fit_estimator(estimator, matrix, labels, get(params, "n_jobs"), fit_params)
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
