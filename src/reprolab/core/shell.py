@@ -68,6 +68,20 @@ def _return_large_frees() -> None:
     libc.mallopt(m_mmap_threshold, 4 * 2**20)
 
 
+def release_freed_memory() -> None:
+    """Give the heap's free pages back to the system (glibc's `malloc_trim`) before a
+    stage's peak: the small blocks a column-by-column read frees stay in the process
+    otherwise. train at 1M rows, before its fit: 318 -> 307 MiB (2026-11-26). No-op
+    elsewhere."""
+    import ctypes  # noqa: PLC0415
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    libc.malloc_trim(0)
+
+
 def run_stage(
     stage: str,
     description: str | None,

@@ -1,6 +1,6 @@
 """train: fit the configured model (conf/model) and save the whole inference pipeline."""
 
-from reprolab.core.shell import run_stage
+from reprolab.core.shell import release_freed_memory, run_stage
 
 
 def train() -> str:
@@ -34,6 +34,7 @@ def train() -> str:
     matrix = training_matrix(table, preprocessor, target, fit_dtype(estimator))
     name = type(unwrapped(estimator)).__name__
     log.info("fitting %s on %d rows x %d features", name, *matrix.shape)
+    release_freed_memory()  # the fit's copies of the matrix are the stage's peak
     fit_estimator(estimator, matrix, labels, get(params, "n_jobs"), fit_params)
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
     return f"trained {name} ({schema['task']})"
