@@ -72,7 +72,9 @@ def training_labels(labels: pd.Series, schema: dict[str, Any]) -> pd.Series:
     types would score every prediction wrong. Labels of no training class stay as read."""
     classes = (schema.get("schema") or {}).get("classes") or []
     by_text = {_label_text(c): c for c in classes}
-    return labels.map(lambda v: by_text.get(_label_text(v), v) if pd.notna(v) else v)
+    # By distinct value, not per row (a million labelled rows hold a few classes).
+    spelled = {v: by_text.get(_label_text(v), v) for v in labels.dropna().unique()}
+    return labels.map(spelled)
 
 
 def _label_text(value: Any) -> str:
