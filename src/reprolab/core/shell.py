@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from reprolab.core.errors import ReprolabError
 
@@ -58,14 +59,10 @@ def _return_large_frees() -> None:
     By default it raises that threshold to the largest block freed so far (up to 32 MiB),
     so a freed table's column buffers stay in the process: featurize at 10M rows peaked
     at 3.13 GiB, 2.73 GiB with this, in the same time (2026-11-26). No-op elsewhere."""
-    import ctypes  # noqa: PLC0415
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc
-        return
+    libc = _glibc()
     m_mmap_threshold = -3  # malloc.h; setting it also turns off glibc's adjusting
-    libc.mallopt(m_mmap_threshold, 4 * 2**20)
+    if libc is not None:
+        libc.mallopt(m_mmap_threshold, 4 * 2**20)
 
 
 def release_freed_memory() -> None:
@@ -73,13 +70,19 @@ def release_freed_memory() -> None:
     stage's peak: the small blocks a column-by-column read frees stay in the process
     otherwise. train at 1M rows, before its fit: 318 -> 307 MiB (2026-11-26). No-op
     elsewhere."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def _glibc() -> Any:
+    """The C library when it is glibc (Linux), whose allocator the two above tune."""
     import ctypes  # noqa: PLC0415
 
     try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc
-        return
-    libc.malloc_trim(0)
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # musl, macOS, Windows
+        return None
 
 
 def run_stage(

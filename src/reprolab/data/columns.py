@@ -20,17 +20,26 @@ def feature_columns(data: dict[str, Any]) -> list[str]:
 
 
 def as_training_types(frame: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
-    """`frame`'s features (in place) in the types the training table gave them: numeric
-    ones as float64 (text such as "39.1" read from a CSV or a string column is a number),
-    categorical ones as text (a category 1.5 is "1.5"); missing values stay missing.
+    """`frame`'s features (in place) as numbers and text, as the training table held
+    them: a numeric feature stored as text ("39.1", from a CSV or a string column)
+    becomes float64, a categorical one stored as numbers becomes text (1.5 is "1.5");
+    columns already of their kind keep their type (float32 stays float32: the
+    preprocessor then computes as it did in training); missing values stay missing.
     Call after the contract's `is_number` check, which names any value that is not."""
     for column in schema.get("numeric") or []:
-        if column in frame:
+        if column in frame and not pd.api.types.is_numeric_dtype(frame[column]):
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     for column in schema.get("categorical") or []:
-        if column in frame:
+        if column in frame and not _holds_text(frame[column]):
             frame[column] = frame[column].astype("str").where(frame[column].notna())
     return frame
+
+
+def _holds_text(series: pd.Series) -> bool:
+    """Text already (or categories of text), which is kept as it is: a million rows of
+    pandas categories are 1 MiB of codes; as strings, tens of MiB."""
+    values = series.cat.categories if isinstance(series.dtype, pd.CategoricalDtype) else series
+    return pd.api.types.is_string_dtype(values)
 
 
 def model_columns(data: dict[str, Any]) -> list[str]:

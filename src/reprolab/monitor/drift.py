@@ -34,7 +34,9 @@ def numeric_counts(reference: pd.Series, current: pd.Series, bins: int) -> tuple
 
 
 def category_counts(reference: pd.Series, current: pd.Series) -> tuple:
-    levels = sorted(set(reference.dropna()) | set(current.dropna()), key=str)
+    # From the distinct values: iterating a million rows of text makes a Python string
+    # per row (10 s for 5 columns at 1M production rows).
+    levels = sorted(set(reference.dropna().unique()) | set(current.dropna().unique()), key=str)
     ref = reference.value_counts().reindex(levels, fill_value=0).to_numpy()
     cur = current.value_counts().reindex(levels, fill_value=0).to_numpy()
     return ref, cur
