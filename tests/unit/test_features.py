@@ -259,3 +259,14 @@ def test_the_column_by_column_median_equals_the_imputers_own(dtype):
     ours = SimpleImputer(strategy=median_of).fit(values)
     np.testing.assert_array_equal(ours.statistics_, own.statistics_)
     np.testing.assert_array_equal(ours.transform(values), own.transform(values))
+
+
+def test_columns_whose_every_category_is_infrequent_are_named():
+    from reprolab.model.features import merged_columns
+
+    frame = pd.DataFrame({"city": ["a", "a", "b", "c"], "plan": ["x", "x", "x", "y"]})
+    count = {"categorical": {"min_frequency": 3}}
+    assert merged_columns(frame, ["city", "plan"], count) == ["city"]
+    share = {"categorical": {"min_frequency": 0.8}}  # 3.2 rows of 4
+    assert merged_columns(frame, ["city", "plan"], share) == ["city", "plan"]
+    assert merged_columns(frame, ["city"], {"categorical": {"min_frequency": None}}) == []

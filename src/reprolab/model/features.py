@@ -151,6 +151,23 @@ def _min_frequency(value: Any) -> int | float | None:
     return value
 
 
+def merged_columns(frame: pd.DataFrame, categorical: list[str], cfg: dict[str, Any]) -> list[str]:
+    """Categorical columns whose every category is rarer than
+    `features.categorical.min_frequency` (the encoders' rule: fewer rows than the count,
+    or than the share of the rows): merged into one "infrequent" category, each is a
+    constant feature, which featurize says rather than letting it pass."""
+    min_frequency = _min_frequency((cfg.get("categorical") or {}).get("min_frequency"))
+    if min_frequency is None:
+        return []
+    least = min_frequency if isinstance(min_frequency, int) else len(frame) * min_frequency
+    merged = []
+    for column in categorical:
+        counts = frame[column].value_counts()
+        if len(counts) and (counts < least).all():
+            merged.append(column)
+    return merged
+
+
 def _categorical_steps(
     cat_cfg: dict[str, Any], encoding: str, dtype: str, cardinality: int, sparse: bool
 ) -> list[tuple]:

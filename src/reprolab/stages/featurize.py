@@ -5,7 +5,7 @@ from reprolab.core.shell import run_stage
 
 def featurize() -> str:
     from reprolab.core.config import Paths, get, load_params
-    from reprolab.core.files import read_yaml, write_parquet_batches
+    from reprolab.core.files import log, read_yaml, write_parquet_batches
     from reprolab.data.columns import feature_columns
     from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.model.features import (
@@ -15,6 +15,7 @@ def featurize() -> str:
         feature_batches,
         feature_dtype,
         keep_sparse,
+        merged_columns,
     )
     from reprolab.model.persistence import save_model
 
@@ -25,6 +26,14 @@ def featurize() -> str:
     config = get(params, "features")
     encoding = categorical_encoding(config, get(params, "model._target_", None))
     cardinalities = [train[c].nunique() for c in schema["categorical"]]
+    merged = merged_columns(train, schema["categorical"], config)
+    if merged:
+        log.warning(
+            "warning: every category of %s is rarer than features.categorical.min_frequency "
+            "(%s): merged into one, each column is a constant feature",
+            merged,
+            config["categorical"]["min_frequency"],
+        )
     sparse = keep_sparse(len(train), len(schema["numeric"]), cardinalities, encoding, config)
     preprocessor = build_preprocessor(
         schema["numeric"],
