@@ -70,11 +70,15 @@ def training_labels(labels: pd.Series, schema: dict[str, Any]) -> pd.Series:
     """Class labels as the training classes spell them: a CSV reads `1` where the
     training parquet held the text "1" (or `1.0` where a label is missing), and unequal
     types would score every prediction wrong. Labels of no training class stay as read."""
-    classes = (schema.get("schema") or {}).get("classes") or []
-    by_text = {_label_text(c): c for c in classes}
+    by_text = {_label_text(c): c for c in training_classes(schema)}
     # By distinct value, not per row (a million labelled rows hold a few classes).
     spelled = {v: by_text.get(_label_text(v), v) for v in labels.dropna().unique()}
     return labels.map(spelled)
+
+
+def training_classes(schema: dict[str, Any]) -> list[Any]:
+    """The classes the model was trained on, as the schema's contract lists them."""
+    return (schema.get("schema") or {}).get("classes") or []
 
 
 def _label_text(value: Any) -> str:

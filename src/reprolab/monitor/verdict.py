@@ -182,6 +182,7 @@ def production_performance(
 ) -> dict[str, Any] | None:
     """Metrics on the production rows that carry a label, if any."""
     from reprolab.model import evaluation  # noqa: PLC0415
+    from reprolab.monitor.production import training_classes  # noqa: PLC0415
 
     target = schema["target"]
     if target not in current.columns or current[target].isna().all():
@@ -190,7 +191,7 @@ def production_performance(
     y_true, predicted = current.loc[labelled, target], predicted[labelled]
     if schema["task"] == "regression":
         return evaluation.regression_metrics(y_true, predicted)
-    classes = (schema.get("schema") or {}).get("classes") or []
+    classes = training_classes(schema)
     return {
         "accuracy": evaluation.label_accuracy(y_true, predicted),
         "labelled_rows": int(labelled.sum()),
