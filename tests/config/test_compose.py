@@ -13,9 +13,9 @@ from reprolab.data.contract import validate_frame
 from reprolab.data.schema_inference import effective_schema
 from reprolab.data.sources import load_source
 from reprolab.data.splitting import split_dataset
-from reprolab.model.estimators import build_estimator, build_inference_pipeline
+from reprolab.model.estimators import build_estimator, build_inference_pipeline, unwrapped
 from reprolab.model.features import build_preprocessor, transform_to_frame
-from reprolab.model.persistence import load_model, save_model
+from reprolab.model.persistence import describe_saved_pipeline, load_model, save_model
 from reprolab.workflow.compose import composed_text
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
@@ -138,6 +138,10 @@ def test_model_option_trains_and_round_trips_through_skops(option, task, penguin
     loaded = load_model(tmp_path / "model.skops")  # refuses types outside TRUSTED_TYPES
     x = frame[feature_columns(data)]
     assert (loaded.predict(x) == pipeline.predict(x)).all()
+    # The card, the service's metadata and train's log name the configured class.
+    configured = cfg["model"]["_target_"].rsplit(".", 1)[1]
+    assert describe_saved_pipeline(tmp_path / "model.skops")[0] == configured
+    assert type(unwrapped(estimator)).__name__ == configured
 
 
 def test_params_yaml_is_the_composition_of_conf(root):

@@ -126,3 +126,26 @@ def test_a_column_in_two_roles_is_refused_naming_both(change, message):
 
 def test_the_time_column_may_also_be_a_feature():
     config_shapes.data_section({**copy.deepcopy(GOOD), "numeric": ["bill_length_mm", "year"]})
+
+
+def test_an_unset_target_is_named_as_required_before_anything_is_read():
+    for data in ({**GOOD, "target": "???"}, {k: v for k, v in GOOD.items() if k != "target"}):
+        with pytest.raises(ReprolabError, match=r"^data.target: required and not set; expected"):
+            config_shapes.required_target(data)
+        with pytest.raises(ReprolabError, match=r"^data.target: required and not set"):
+            config_shapes.data_section(data)
+
+
+def test_column_names_yaml_read_as_numbers_mean_their_text():
+    data = {
+        **GOOD,
+        "target": 2,
+        "numeric": [0, "x"],
+        "categorical": [1],
+        "time_column": None,
+        "schema": {"ranges": {0: [1, 2]}, "required": [1]},
+    }
+    named = config_shapes.text_names(data)
+    assert (named["target"], named["numeric"], named["categorical"]) == ("2", ["0", "x"], ["1"])
+    assert named["schema"] == {"ranges": {"0": [1, 2]}, "required": ["1"]}
+    assert data["target"] == 2  # the config itself is not changed

@@ -69,3 +69,37 @@ def test_markdown_table_is_ranked_with_primary_metric_first(payload):
 def test_unknown_direction_names_the_key(payload):
     with pytest.raises(ReprolabError, match=r"ranking\.direction: found 'up'"):
         rank(parse_exp_show(payload), {**COMPARE, "direction": "up"})
+
+
+def test_a_metric_without_a_known_direction_is_refused_not_maximized():
+    from reprolab.workflow.ranking import known_direction, resolve_compare
+
+    assert known_direction("log_loss", "k") == "minimize"
+    assert known_direction("per_class.Adelie.recall", "k") == "maximize"
+    with pytest.raises(ReprolabError, match=r"^ranking.direction: metric 'test_rows' has no known"):
+        resolve_compare({"primary_metric": "test_rows"}, {"accuracy", "test_rows"})
+    # Set by hand, any metric may rank.
+    chosen = {"primary_metric": "test_rows", "direction": "minimize"}
+    assert resolve_compare(chosen, {"accuracy", "test_rows"})["direction"] == "minimize"
+
+
+def test_a_search_on_a_loss_minimizes_it(tmp_path, monkeypatch):
+    import json
+
+    from reprolab.workflow.search import objective
+    from reprolab.workflow.search_space import Space
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "metrics").mkdir()
+    metrics = {"balanced_accuracy": 0.9, "log_loss": 0.3, "test_rows": 69}
+    (tmp_path / "metrics/evaluate.json").write_text(json.dumps(metrics))
+    params = {"ranking": {"primary_metric": "auto"}}
+
+    def space(metric):
+        fields = dict.fromkeys(Space.__dataclass_fields__)
+        return Space(**{**fields, "name": "s", "metric": metric, "direction": None})
+
+    assert objective(space("log_loss"), params) == ("log_loss", "minimize")
+    assert objective(space(None), params) == ("balanced_accuracy", "maximize")
+    with pytest.raises(ReprolabError, match=r"conf/search/s.yaml: direction: metric 'test_rows'"):
+        objective(space("test_rows"), params)

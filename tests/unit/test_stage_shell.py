@@ -102,3 +102,33 @@ def test_a_library_warning_is_one_line_naming_the_command(root):
     assert result.stderr == (
         "train: warning: RuntimeWarning: lbfgs failed to converge Increase max_iter.\n"
     )
+
+
+@pytest.mark.parametrize("traceback_wanted", [False, True])
+def test_an_error_no_check_foresaw_is_one_line_unless_asked_for(root, traceback_wanted):
+    code = (
+        "from reprolab.core.shell import user_errors\n"
+        "with user_errors('featurize'):\n"
+        "    {}['x'] + 1\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    env.pop("REPROLAB_TRACEBACK", None)
+    if traceback_wanted:
+        env["REPROLAB_TRACEBACK"] = "1"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    if traceback_wanted:
+        assert "Traceback" in result.stderr
+    else:
+        assert result.stderr.startswith("featurize: error: unexpected KeyError: 'x'; ")
+        assert "REPROLAB_TRACEBACK=1" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_params_yaml_that_is_not_yaml_stops_a_stage_in_one_line(root, tmp_path):
+    (tmp_path / "params.yaml").write_text("data: {target: species\n")
+    result = _run("ingest", tmp_path, root)
+    assert result.returncode == 1
+    assert result.stderr.startswith("ingest: error: params.yaml: not valid YAML (line 2)")
+    assert result.stderr.count("\n") == 1

@@ -72,7 +72,15 @@ def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
         raise ReprolabError(
             f"{path}: file not found; expected the composed config (run `make params`)"
         ) from None
-    params = yaml.safe_load(text)
+    try:
+        params = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ReprolabError(
+            f"{path}: not valid YAML{where}: {getattr(error, 'problem', None) or error}; "
+            "expected the composition of conf/ (run `make params`; never edit it by hand)"
+        ) from None
     if not isinstance(params, dict):
         raise ReprolabError(
             f"{path}: expected a mapping of sections, found {type(params).__name__}"

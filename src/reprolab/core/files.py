@@ -8,6 +8,7 @@ half-written file behind and the previous output stays intact until then.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -36,8 +37,27 @@ def atomic_path(path: Path) -> Iterator[Path]:
         with tmp.open("rb") as handle:
             os.fsync(handle.fileno())
         tmp.replace(path)
+    except OSError as error:
+        if not _is_write_failure(error, tmp):
+            raise
+        reason = error.strerror or " ".join(str(error).split())
+        raise ReprolabError(
+            f"{path}: cannot write it ({reason}); expected a writable folder with free space "
+            "(nothing was written: the previous file, if any, is unchanged)"
+        ) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# What a full disk, a quota or a read-only folder raise; pyarrow's writers raise them
+# as OSError without a file name.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _is_write_failure(error: OSError, tmp: Path) -> bool:
+    if error.filename is not None:
+        return str(error.filename) == str(tmp)
+    return error.errno in _WRITE_ERRNOS or "No space left" in str(error)
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -105,14 +125,18 @@ class ParquetAppender:
     is never whole in memory. The first frame fixes the column types; later ones are
     cast to them (a batch whose column is all missing reads as another type)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, shown: Path | None = None):
         self.path, self.rows, self._writer = path, 0, None
+        self.shown = shown or path  # the name errors give (not a temporary file's)
 
     def append(self, frame: pd.DataFrame) -> None:
         import pyarrow as pa  # noqa: PLC0415
         import pyarrow.parquet as pq  # noqa: PLC0415
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
+            raise ReprolabError(f"{self.shown}: {_unstorable(frame, error)}") from None
         if self._writer is None:
             self._writer = pq.ParquetWriter(
                 self.path, table.schema, **parquet_options(table.schema)
@@ -134,14 +158,63 @@ class ParquetAppender:
             self._writer.close()
 
 
+def _unstorable(frame: pd.DataFrame, error: Exception) -> str:
+    """Which column Arrow cannot store as one type (numbers and text mixed, say)."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    for name in frame.columns:
+        try:
+            pa.array(frame[name], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            kinds = sorted({type(v).__name__ for v in frame[name].dropna().head(10_000)})
+            return (
+                f"column {str(name)!r}: values of types {kinds} in one column; expected one "
+                "type per column (numbers or text): fix the values, or declare it in "
+                "data.categorical"
+            )
+    return f"cannot store the table as parquet ({' '.join(str(error).split())[:200]})"
+
+
 def write_parquet_batches(path: Path, frames: Iterable[pd.DataFrame]) -> tuple[int, int]:
     """Write frames of the same columns as one table at `path`, atomically; returns its
     rows and columns."""
     with atomic_path(path) as tmp:
-        with ParquetAppender(tmp) as out:
+        with ParquetAppender(tmp, path) as out:
             for frame in frames:
                 out.append(frame)
         if not out.columns:
             raise ReprolabError(f"{path}: no rows to write; expected at least one batch")
     log.info("wrote %s (%d rows, %d columns)", path, out.rows, out.columns)
     return out.rows, out.columns
+
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def table_kind(path: Path) -> str | None:
+    """'parquet' or 'csv' by the file's name, whatever its case (`WEEK.CSV`), a CSV
+    compressed as its last suffix says (`week.csv.gz`); None for anything else."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz"):
+        suffixes.pop()
+    if not suffixes:
+        return None
+    if suffixes[-1] in _PARQUET_SUFFIXES:
+        return "parquet"
+    return "csv" if suffixes[-1] in _CSV_SUFFIXES else None
+
+
+def table_files(folder: Path) -> list[Path]:
+    """The CSV and parquet files in `folder`, by name whatever the case of the extension.
+    Any other file is named in the log, so that a table nobody reads is never left out
+    without a word (hidden files, e.g. .gitkeep, are skipped)."""
+    found = []
+    for path in sorted(folder.glob("*")):
+        if path.name.startswith("."):
+            continue
+        if path.is_file() and table_kind(path) is not None:
+            found.append(path)
+        else:
+            log.info("ignored %s: not a CSV or parquet file (.csv, .parquet, .csv.gz)", path)
+    return found

@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from reprolab.core.errors import ReprolabError
@@ -52,6 +53,42 @@ def user_errors(command: str, exit_code: int = 1) -> Iterator[None]:
     except ReprolabError as error:
         print(f"{command}: error: {error}", file=sys.stderr)
         raise SystemExit(exit_code) from None
+    except MemoryError:
+        print(
+            f"{command}: error: out of memory; expected a smaller input or a larger "
+            "machine (docs/benchmarks.md gives each stage's peak)",
+            file=sys.stderr,
+        )
+        raise SystemExit(exit_code) from None
+    except Exception as error:
+        if os.environ.get(SHOW_TRACEBACK) == "1":
+            raise
+        print(f"{command}: error: {unexpected(error)}", file=sys.stderr)
+        raise SystemExit(exit_code) from None
+
+
+# Set to 1 to see the traceback of an unexpected error (a bug, not the input).
+SHOW_TRACEBACK = "REPROLAB_TRACEBACK"
+
+
+def unexpected(error: BaseException) -> str:
+    """One line for an error no check foresaw: what it says, where our code met it, and
+    what to do. The file system's errors name the file."""
+    import traceback  # noqa: PLC0415
+
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}; expected a readable, writable file"
+    text = " ".join(str(error).split())[:300] or "(no message)"
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if "reprolab" in f.filename and f.filename != __file__
+    ]
+    where = f" in {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return (
+        f"unexpected {type(error).__name__}{where}: {text}; this is a reprolab bug, not "
+        f"your input's fault alone: please report it ({SHOW_TRACEBACK}=1 shows the traceback)"
+    )
 
 
 def _return_large_frees() -> None:

@@ -21,8 +21,50 @@ CONTRACT_KEYS = ("min_rows", "classes", "ranges", "categories", "required")
 ROLE_KEYS = ("target", "id_column", "numeric", "categorical", "date_features", "drop")
 
 
+# OmegaConf's mark of a value the config requires and nobody set (`target: ???`).
+UNSET = "???"
+
+
 def _fail(key: str, value: Any, expected: str) -> ReprolabError:
+    if value == UNSET:
+        return ReprolabError(f"{key}: required and not set; expected {expected} (-S {key}=...)")
     return ReprolabError(f"{key}: found {value!r}; expected {expected}")
+
+
+def required_target(data: Any, key: str = "data") -> None:
+    """The one key no table can stand in for, checked before anything is read."""
+    target = data.get("target") if isinstance(data, dict) else None
+    if target in (None, "", UNSET):
+        raise ReprolabError(
+            f"{key}.target: required and not set; expected the column to predict "
+            f"(-S {key}.target=<column>)"
+        )
+
+
+def text_names(data: dict[str, Any]) -> dict[str, Any]:
+    """The section with column names as text: ingest stores every column name as text,
+    so a name YAML read as a number (`-S data.target=2` for a column `2`) means that
+    text, and would otherwise never be found."""
+
+    def named(value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    out = dict(data)
+    for name in COLUMN_KEYS:
+        out[name] = named(data.get(name))
+    for name in COLUMN_LIST_KEYS:
+        if isinstance(data.get(name), list):
+            out[name] = [named(v) for v in data[name]]
+    contract = data.get("schema")
+    if isinstance(contract, dict):
+        contract = dict(contract)
+        for name in ("ranges", "categories"):
+            if isinstance(contract.get(name), dict):
+                contract[name] = {named(k): v for k, v in contract[name].items()}
+        if isinstance(contract.get("required"), list):
+            contract["required"] = [named(v) for v in contract["required"]]
+        out["schema"] = contract
+    return out
 
 
 def _is_name(value: Any) -> bool:
@@ -89,6 +131,7 @@ def data_section(data: Any, key: str = "data") -> None:
     """The keys of `data` that validate reads (or a pinned schema file's same keys)."""
     if not isinstance(data, dict):
         raise _fail(key, data, "a mapping")
+    required_target(data, key)
     column(data.get("target"), f"{key}.target", optional=False)
     for name in COLUMN_KEYS[1:]:
         column(data.get(name), f"{key}.{name}")

@@ -110,8 +110,8 @@ def parse_numeric_columns(
             if len(others) > MAX_MARKERS or not all(map(is_missing_marker, others.index)):
                 examples = ", ".join(repr(v) for v in others.index[:3])
                 raise ReprolabError(
-                    f"{source}: column '{column}' looks numeric ({reads.mean():.0%} of its values "
-                    f"are numbers) but {int(others.sum())} values are not (e.g. {examples}); "
+                    f"{source}: column '{column}' looks numeric ({int(reads.sum())} of its "
+                    f"{len(present)} values are numbers) but {int(others.sum())} values are not (e.g. {examples}); "
                     "expected numbers: fix those values, add missing-value markers to "
                     "data.source.na_values, or list the column in data.categorical"
                 )

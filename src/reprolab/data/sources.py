@@ -9,7 +9,7 @@ import pandas as pd
 
 from reprolab.core.config import EXTERNAL_DIR
 from reprolab.core.errors import ReprolabError
-from reprolab.data.tables import read_csv, read_parquet_table
+from reprolab.data.tables import read_csv, read_parquet_table, table_kind
 
 
 def _palmerpenguins(_: dict[str, Any]) -> pd.DataFrame:
@@ -64,7 +64,7 @@ def _file(data: dict[str, Any]) -> pd.DataFrame:
 
 
 def _read_file(path: Path, data: dict[str, Any]) -> pd.DataFrame:
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if table_kind(path) == "parquet":
         frame = read_parquet_table(path)
         if frame.empty:
             raise ReprolabError(f"{path}: no rows; expected at least one row")
@@ -72,7 +72,9 @@ def _read_file(path: Path, data: dict[str, Any]) -> pd.DataFrame:
             raise ReprolabError(f"{path}: duplicate column names; expected unique names")
         return frame
     source = data.get("source") or {}
-    keep_text = {data.get("target"), *(data.get("categorical") or [])} - {None}
+    # Declared categories stay text (codes such as `01` keep their spelling); the target
+    # is read by the same number format as every other column (`"852,883"` a number).
+    keep_text = {str(name) for name in data.get("categorical") or []}
     return read_csv(
         path, source.get("encoding") or "utf-8", source.get("delimiter"), source, keep_text
     )

@@ -6,30 +6,106 @@ prediction: one reader, so a file that loads for one loads the same for the othe
 
 from __future__ import annotations
 
+import codecs
 import csv
+import importlib
+import io
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 import pandas as pd
 import pandas.api.types as ptypes
 
 from reprolab.core.errors import ReprolabError
-from reprolab.core.files import log
+from reprolab.core.files import log, table_kind
 from reprolab.data.number_format import NumberFormat, parse_numeric_columns, sniff_format
 
+# The first bytes of the compressed files a CSV arrives in: gzip, bz2 and xz are read
+# (the standard library has them), whatever the file's name; the others are named, so
+# that the user unpacks them.
+_COMPRESSION_MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"PK\x03\x04", "zip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+_READABLE_COMPRESSION = ("gzip", "bz2", "xz")
 
-def _header(path: Path, encoding: str, delimiter: str) -> list[str]:
-    with path.open(encoding=encoding, newline="") as handle:
+
+def compression_of(path: Path) -> str | None:
+    """How the file's bytes are compressed (by their first bytes, not the name), or None."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    return next((kind for magic, kind in _COMPRESSION_MAGIC if head.startswith(magic)), None)
+
+
+def _open_bytes(path: Path, compression: str | None) -> BinaryIO:
+    if compression is None:
+        return path.open("rb")
+    module = importlib.import_module({"gzip": "gzip", "bz2": "bz2", "xz": "lzma"}[compression])
+    return module.open(path, "rb")
+
+
+def _open_text(path: Path, encoding: str, compression: str | None) -> TextIO:
+    return io.TextIOWrapper(_open_bytes(path, compression), encoding=encoding, newline="")
+
+
+def _header(path: Path, encoding: str, delimiter: str, compression: str | None) -> list[str]:
+    with _open_text(path, encoding, compression) as handle:
         return next(csv.reader(handle, delimiter=delimiter), [])
 
 
-def _sniff_delimiter(path: Path, encoding: str) -> str:
-    with path.open(encoding=encoding, newline="") as handle:
+def _sniff_delimiter(path: Path, encoding: str, compression: str | None) -> str:
+    with _open_text(path, encoding, compression) as handle:
         sample = handle.read(64 * 1024)
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
+
+
+def first_undecodable_line(
+    path: Path, encoding: str, compression: str | None
+) -> tuple[int, bytes] | None:
+    """The line number and bytes of the first text that is not valid `encoding`: the
+    codec's own message gives a position inside whatever block it was decoding."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 1
+    with _open_bytes(path, compression) as handle:
+        for raw in handle:  # binary lines; the decoder carries what a line splits
+            try:
+                lines += decoder.decode(raw).count("\n")
+            except UnicodeDecodeError as error:
+                return lines, error.object[error.start : error.end]
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            return lines, error.object[error.start : error.end]
+    return None
+
+
+def _not_text(path: Path, encoding: str, compression: str | None, key: str | None) -> ReprolabError:
+    where = first_undecodable_line(path, encoding, compression)
+    found = f"line {where[0]} has bytes {where[1]!r} that are" if where else "bytes"
+    fix = (
+        f"the encoding {key} sets (e.g. -S {key}=latin-1, or cp1252, utf-16)"
+        if key
+        else f"{encoding}: convert the file (e.g. `iconv -f latin1 -t utf-8`)"
+    )
+    return ReprolabError(f"{path}: {found} not valid {encoding}; expected text in {fix}")
+
+
+def csv_compression(path: Path) -> str | None:
+    """The compression pandas is to undo (gzip, bz2, xz), or a one-line refusal of the
+    others; None for plain text."""
+    compression = compression_of(path)
+    if compression is not None and compression not in _READABLE_COMPRESSION:
+        raise ReprolabError(
+            f"{path}: a {compression} archive, not text; expected a CSV, plain or compressed "
+            f"with {', '.join(_READABLE_COMPRESSION)}: unpack it (e.g. `unzip`) first"
+        )
+    return compression
 
 
 def read_csv(
@@ -38,21 +114,33 @@ def read_csv(
     delimiter: str | None = None,
     numbers: dict[str, Any] | None = None,
     keep_text: set[str] | None = None,
+    encoding_key: str | None = "data.source.encoding",
 ) -> pd.DataFrame:
-    """Read a CSV, refusing what would silently load wrong (naming the file and the fix).
+    """Read a CSV (plain, or gzip/bz2/xz whatever its name), refusing what would
+    silently load wrong (naming the file and the fix).
 
     `numbers`: `decimal`, `thousands` (None: sniffed) and `na_values` (extra missing
-    markers) of `data.source`; `keep_text`: columns never to read as numbers."""
+    markers) of `data.source`; `keep_text`: columns never to read as numbers (their
+    values are labels, e.g. categories whose names happen to be digits)."""
     if path.stat().st_size == 0:
         raise ReprolabError(f"{path}: empty file; expected a header row and data rows")
+    compression = csv_compression(path)
     try:
-        delimiter = delimiter or _sniff_delimiter(path, encoding)
-        header = _header(path, encoding, delimiter)
-    except UnicodeDecodeError as error:
+        codecs.lookup(encoding)
+    except LookupError:
         raise ReprolabError(
-            f"{path}: bytes at position {error.start} are not valid {encoding}; "
-            "expected text in data.source.encoding (e.g. -S data.source.encoding=latin-1)"
+            f"{encoding_key or 'encoding'}: found {encoding!r}; expected a Python codec name such as "
+            "utf-8, latin-1, cp1252 or utf-16"
         ) from None
+    try:
+        delimiter = delimiter or _sniff_delimiter(path, encoding, compression)
+        header = _header(path, encoding, delimiter, compression)
+    except UnicodeDecodeError:
+        raise _not_text(path, encoding, compression, encoding_key) from None
+    except (OSError, EOFError) as error:  # a truncated or corrupt archive
+        raise ReprolabError(f"{path}: cannot read it ({error}); expected a complete file") from None
+    if not header:
+        raise ReprolabError(f"{path}: no header row; expected column names on the first line")
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise ReprolabError(f"{path}: duplicate column names {duplicates}; expected unique names")
@@ -63,19 +151,24 @@ def read_csv(
         )
     numbers = numbers or {}
     na_values = [str(v) for v in numbers.get("na_values") or []]
+    options = {"encoding": encoding, "sep": delimiter, "compression": compression}
     try:
-        sample = pd.read_csv(path, encoding=encoding, sep=delimiter, dtype=str, nrows=2000)
+        sample = pd.read_csv(path, dtype=str, nrows=2000, **options)
         number_format = _number_format(path, numbers, delimiter, sample, keep_text or set())
         thousands = number_format.thousands if number_format.thousands != delimiter else None
+        # low_memory would type each block of rows on its own: a column of numbers with
+        # a word late in the file came back mixing numbers and text.
         frame = pd.read_csv(
             path,
-            encoding=encoding,
-            sep=delimiter,
             decimal=number_format.decimal,
             thousands=thousands,
             na_values=na_values or None,
+            low_memory=False,
+            **options,
         )
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as error:
+    except UnicodeDecodeError:
+        raise _not_text(path, encoding, compression, encoding_key) from None
+    except (OSError, EOFError, pd.errors.ParserError, ValueError) as error:
         raise ReprolabError(f"{path}: cannot parse as CSV: {str(error).splitlines()[0]}") from None
     if frame.empty:
         raise ReprolabError(f"{path}: header only, no data rows; expected at least one row")
@@ -108,6 +201,13 @@ def _number_format(
     return NumberFormat(decimal=decimal, thousands=thousands)
 
 
+def read_table(path: Path, **csv_options: Any) -> pd.DataFrame:
+    """A parquet file by its name, else a CSV (read_csv's options)."""
+    if table_kind(path) == "parquet":
+        return read_parquet_table(path)
+    return read_csv(path, **csv_options)
+
+
 def require_flat(schema: Any, source: str) -> None:
     """Refuse a parquet schema with nested columns (list, struct, map), naming them: no
     check or model here reads them, and pandas would hold arrays in the cells."""
@@ -134,6 +234,8 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
             f"{path}: not a readable parquet file ({str(error).splitlines()[0]}); expected "
             "a complete parquet file"
         ) from None
+    if table.num_columns == 0:
+        raise ReprolabError(f"{path}: no columns; expected a table with named columns")
     require_flat(table.schema, str(path))
     for index, field in enumerate(table.schema):
         if pa.types.is_decimal(field.type):

@@ -216,13 +216,26 @@ def describe_saved_pipeline(path: Path) -> tuple[str, list[str]]:
             steps = schema["content"]["content"]["steps"]["content"]
             final = steps[-1]["content"][1]
             state = final["content"]["content"]
-            # LightGBM keeps its classes in `_classes` (classes_ is a property).
+            # LightGBM keeps its classes in `_classes` (classes_ is a property), None
+            # for a regressor (a JSON null in the file).
             node = state.get("classes_", state.get("_classes"))
-            classes = [] if node is None else _array_values(node, archive)
+            classes = [] if node is None or _is_null(node) else _array_values(node, archive)
     except (zipfile.BadZipFile, KeyError, IndexError, TypeError, ValueError, RecursionError):
         raise _not_skops(path) from None
-    # A wrapper (EncodedLabels) is named after the estimator it wraps.
-    return state.get("estimator_", final)["__class__"], [str(c) for c in classes]
+    return configured_class(final), [str(c) for c in classes]
+
+
+def configured_class(final: dict[str, Any]) -> str:
+    """The class the `model` config named, from the final step's skops node: a wrapper
+    (EncodedLabels) is named after the estimator it wraps, every other estimator after
+    itself. Not any `estimator_`: a fitted random forest's is its template tree."""
+    if final["__class__"] == "EncodedLabels":
+        return final["content"]["content"]["estimator"]["__class__"]
+    return final["__class__"]
+
+
+def _is_null(node: dict[str, Any]) -> bool:
+    return bool(node.get("is_json")) and json.loads(node.get("content", "0")) is None
 
 
 def _array_values(node: dict[str, Any], archive: zipfile.ZipFile) -> list[Any]:

@@ -19,22 +19,24 @@ from reprolab.core.errors import ReprolabError
 from reprolab.core.files import log
 from reprolab.data.columns import as_training_types, feature_columns, require_columns
 from reprolab.data.contract import describe_failures, monitored_schema, validate_frame
-from reprolab.data.tables import normalize_booleans, read_csv, read_parquet_table
+from reprolab.data.tables import normalize_booleans, read_table
 
 
 def read_batches(paths: list[Path], schema: dict[str, Any]) -> pd.DataFrame:
     """Every non-empty batch, checked and typed, as one frame."""
     frames = []
     for path in paths:
-        frame = read_parquet_table(path) if path.suffix == ".parquet" else read_csv(path)
+        frame = read_table(path, encoding_key=None)
         if frame.empty:
             log.info("skipped %s: no rows", path)
             continue
         frames.append(typed_batch(frame, schema, str(path)))
         log.info("read %s (%d rows, %d columns)", path, len(frame), frame.shape[1])
     if not frames:
+        names = ", ".join(path.name for path in paths)
         raise ReprolabError(
-            f"{PRODUCTION_DIR}: every batch is empty; expected rows to compare with training"
+            f"{PRODUCTION_DIR}: every batch is empty ({names}); expected rows to compare "
+            "with training"
         )
     return pd.concat(frames, ignore_index=True)
 

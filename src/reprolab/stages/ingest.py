@@ -6,10 +6,12 @@ from reprolab.core.shell import run_stage
 def ingest() -> str:
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.files import log, write_parquet
+    from reprolab.data.config_shapes import required_target
     from reprolab.data.sources import load_source
     from reprolab.data.tables import normalize_booleans
 
     data = get(load_params(), "data")
+    required_target(data)  # before a large file is read for nothing
     if data["source"].get("kind") == "synthetic":
         # Written chunk by chunk: 10M rows never sit in memory at once.
         from reprolab.data import synthetic

@@ -5,7 +5,7 @@ from reprolab.core.shell import run_stage
 
 def monitor() -> str:
     from reprolab.core.config import PRODUCTION_DIR, Paths, get, load_params
-    from reprolab.core.files import log, read_yaml, write_bytes, write_json
+    from reprolab.core.files import log, read_yaml, table_files, write_bytes, write_json
     from reprolab.monitor.verdict import (
         drift_records,
         monitor_settings,
@@ -16,7 +16,7 @@ def monitor() -> str:
     cfg = monitor_settings(get(load_params(), "monitor"))
     schema = read_yaml(Paths.schema)
     # Read only when there are batches: with none, the stage imports no pandas or scipy.
-    batches = sorted(p for p in PRODUCTION_DIR.glob("*") if p.suffix in (".parquet", ".csv"))
+    batches = table_files(PRODUCTION_DIR)
     summary = _compare(batches, schema, cfg) if batches else no_data_summary()
     write_json(Paths.monitor_metrics, summary)
     write_json(Paths.drift, drift_records(summary))

@@ -13,6 +13,7 @@ def validate() -> str:
 
     data = get(load_params(), "data")
     config_shapes.data_section(data)
+    data = config_shapes.text_names(data)
     # The table is read a column, or a batch of rows, at a time: never whole.
     table = ParquetColumns(Paths.raw)
     log.info("reading %s (%d rows, %d columns)", Paths.raw, *table.shape)

@@ -51,6 +51,19 @@ def direction_of(metric: str) -> str | None:
     return _DIRECTIONS.get(metric.rsplit(".", 1)[-1])
 
 
+def known_direction(metric: str, key: str) -> str:
+    """Which way `metric` is better, or one line naming `key` (where the direction is set):
+    guessing `maximize` climbed a loss."""
+    direction = direction_of(metric)
+    if direction is None:
+        known = ", ".join(sorted(_DIRECTIONS))
+        raise ReprolabError(
+            f"{key}: metric {metric!r} has no known direction; expected 'maximize' or "
+            f"'minimize' set there (known: {known})"
+        )
+    return direction
+
+
 def resolve_compare(compare: dict[str, Any], metric_names: set[str]) -> dict[str, Any]:
     """The `ranking` config section with every `auto` replaced for the task at hand."""
     defaults = TASK_METRICS[task_of(metric_names)]
@@ -67,7 +80,7 @@ def resolve_compare(compare: dict[str, Any], metric_names: set[str]) -> dict[str
         ("secondary_direction", "secondary_metric"),
     ):
         if resolved.get(key, "auto") == "auto":
-            resolved[key] = direction_of(resolved[metric]) or "maximize"
+            resolved[key] = known_direction(resolved[metric], f"ranking.{key}")
         require_direction(resolved[key], f"ranking.{key}")
     for key in ("primary_metric", "secondary_metric"):
         if not isinstance(resolved[key], str) or not resolved[key]:

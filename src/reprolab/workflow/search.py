@@ -23,7 +23,7 @@ from typing import Any
 from reprolab.core.config import Paths, get, load_params
 from reprolab.core.errors import ReprolabError
 from reprolab.core.shell import command_parser, user_errors
-from reprolab.workflow.ranking import resolve_compare
+from reprolab.workflow.ranking import known_direction, resolve_compare
 from reprolab.workflow.search_space import Space, load_space, suggest
 from reprolab.workflow.vcs import call, experiment_revision, failure_reason, git
 
@@ -44,7 +44,9 @@ def objective(space: Space, params: dict[str, Any]) -> tuple[str, str]:
         )
     if space.direction:
         return metric, space.direction
-    return metric, ranking["direction"] if metric == ranking["primary_metric"] else "maximize"
+    if metric == ranking["primary_metric"]:
+        return metric, ranking["direction"]
+    return metric, known_direction(metric, f"conf/search/{space.name}.yaml: direction")
 
 
 class LocalRunner:
