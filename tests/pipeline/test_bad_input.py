@@ -3,6 +3,7 @@ or key, no traceback, and no half-written output. Stages run as DVC runs them.""
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -54,7 +55,7 @@ CASES = {
         b"area,price\n\xff\xfe\x00bad,1\n",
         [],
         "ingest",
-        "data/external/t.csv: bytes at position",
+        "data/external/t.csv: line 2 has bytes b'\\xff' that are not valid utf-8",
     ),
     "wrong delimiter": (
         "area_m2;rooms;price\n50;2;100\n60;3;120\n",
@@ -178,6 +179,63 @@ def test_bad_input_is_refused_clearly_and_cleanly(case, root, tmp_path):
         assert not (tmp_path / "data/raw/dataset.parquet").exists()
     if stage == "validate":
         assert not (tmp_path / "data/interim").exists()
+
+
+def _first_failure(workdir: Path, root: Path) -> tuple[str, subprocess.CompletedProcess]:
+    for stage in STAGES:
+        result = _stage(workdir, root, stage)
+        if result.returncode != 0:
+            return stage, result
+    return "", result
+
+
+def test_an_unset_target_is_named_before_ingest_reads_the_file(root, tmp_path):
+    _write(tmp_path / "data/external/t.csv", GOOD)
+    compose_to(tmp_path / "params.yaml", root, ["data=csv", "data.path=data/external/t.csv"])
+    stage, result = _first_failure(tmp_path, root)
+    assert stage == "ingest" and result.stderr.startswith(
+        "ingest: error: data.target: required and not set; expected the column to predict"
+    ), result.stderr
+    assert not (tmp_path / "data/raw").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "target", "expected"),
+    [
+        # gzip bytes, whatever the name
+        (gzip.compress(houses(rows=60).to_csv(index=False).encode()), "price", "regression"),
+        # numbers with thousands separators in the target, as in a feature
+        (
+            houses(rows=60)
+            .assign(price=lambda f: f["price"] * 1000)
+            .to_csv(index=False, float_format="{:,.0f}".format)
+            .replace("\r", ""),
+            "price",
+            "regression",
+        ),
+        # columns named 0, 1, 2: `-S data.target=2` is YAML's number 2, the column "2"
+        (
+            houses(rows=60)[["area_m2", "rooms", "price"]].set_axis(["0", "1", "2"], axis=1),
+            "2",
+            "regression",
+        ),
+    ],
+    ids=["gzip", "thousands in the target", "numbers as column names"],
+)
+def test_real_table_shapes_read_as_meant(root, tmp_path, content, target, expected):
+    import yaml
+
+    _write(tmp_path / "data/external/t.csv", content)
+    compose_to(
+        tmp_path / "params.yaml",
+        root,
+        ["data=csv", "data.path=data/external/t.csv", f"data.target={target}"],
+    )
+    stage, result = _first_failure(tmp_path, root)
+    assert stage == "", result.stderr
+    schema = yaml.safe_load((tmp_path / "reports/schema.yaml").read_text())
+    assert (schema["task"], schema["target"]) == (expected, "price" if target == "price" else "2")
+    assert len(schema["numeric"]) >= 2
 
 
 def test_unknown_config_key_and_model_name_are_named(repo):

@@ -72,7 +72,42 @@ def test_auto_follows_the_task():
 
 def test_changed_params_are_listed_with_both_values():
     diff = {"params.yaml": {"model.C": {"old": 1.0, "new": 0.5}, "seed": {"old": 1, "new": 2}}}
-    assert changed_params(diff) == [("model.C", 1.0, 0.5), ("seed", 1, 2)]
+    keys = {"model.C", "seed"}
+    assert changed_params(diff, keys, keys) == [("model.C", 1.0, 0.5), ("seed", 1, 2)]
+
+
+def test_a_param_one_revision_lacks_is_absent_and_a_null_stays_null(tmp_path):
+    """Real `dvc params diff`: it prints null both for a removed key and a null value."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from reprolab.core.config import flatten
+    from reprolab.workflow.gate import ABSENT
+
+    dvc = str(Path(sys.executable).with_name("dvc"))
+
+    def run(*cmd):
+        return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=True)
+
+    run("git", "init", "-q")
+    run(dvc, "init", "-q")
+    base = {"model": {"alpha": 1.0, "max_depth": None}}
+    new = {"model": {"max_depth": 6, "class_weight": None, "n_estimators": 5}}
+    (tmp_path / "params.yaml").write_text(json.dumps(base))
+    (tmp_path / "dvc.yaml").write_text("stages:\n  s:\n    cmd: 'true'\n    params: [model]\n")
+    run("git", "add", "-A")
+    run("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    (tmp_path / "params.yaml").write_text(json.dumps(new))
+    diff = json.loads(run(dvc, "params", "diff", "HEAD", "--all", "--json").stdout)
+    rows = {
+        key: (old, value)
+        for key, old, value in changed_params(diff, set(flatten(base)), set(flatten(new)))
+    }
+    assert rows["model.alpha"] == (1.0, ABSENT)  # ridge -> forest: not `None`
+    assert rows["model.max_depth"] == (None, 6)  # a real null
+    assert rows["model.n_estimators"] == (ABSENT, 5)
 
 
 @pytest.mark.parametrize(

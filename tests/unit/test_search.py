@@ -164,13 +164,15 @@ def test_the_summary_names_the_best_trial_and_every_failure(tmp_path):
         {"number": 2, "experiment": "s-2", "state": "complete", "value": 0.9,
          "params": {"model.C": 1.0}, "overrides": ["model.C=1.0"], "error": None},
     ]  # fmt: skip
-    text = summary_markdown("s", rows, "m", "maximize", [])
+    up, down = (
+        {"primary_metric": "m", "direction": "maximize"},
+        {"primary_metric": "m", "direction": "minimize"},
+    )
+    text = summary_markdown("s", rows, up, [])
     assert "**Best: trial 2, experiment `s-2`, m = 0.9**" in text
     assert "| 1 | s-1 | fail | - | 5 | train: error: x |" in text
-    assert "**Best: trial 0, experiment `s-0`" in summary_markdown("s", rows, "m", "minimize", [])
-    summary = write_report(
-        tmp_path, "s", rows, {"model.C": {"type": "float", "log": True}}, "m", "maximize"
-    )
+    assert "**Best: trial 0, experiment `s-0`" in summary_markdown("s", rows, down, [])
+    summary = write_report(tmp_path, "s", rows, {"model.C": {"type": "float", "log": True}}, up)
     assert (tmp_path / "history.png").read_bytes()[:4] == b"\x89PNG"
     assert "](slices.png)" in summary.read_text()
 
@@ -193,3 +195,30 @@ def test_a_trial_whose_run_finished_before_the_kill_is_told_from_its_experiment(
     study, runner = _run(folder, 1)
     assert runner.ran == [] and counted(study) == 1
     assert trial_rows(study)[0]["value"] == 0.75
+
+
+def test_a_tie_on_the_objective_is_broken_as_make_exps_breaks_it():
+    from reprolab.workflow.experiment_table import Experiment, rank
+    from reprolab.workflow.search_report import summary_markdown
+
+    def row(number, loss):
+        return {"number": number, "experiment": f"s-{number}", "state": "complete",
+                "value": 0.9, "metrics": {"m": 0.9, "log_loss": loss}, "params": {},
+                "overrides": [], "error": None}  # fmt: skip
+
+    rows = [row(0, 0.5), row(1, 0.2), row(2, 0.4)]
+    compare = {"primary_metric": "m", "direction": "maximize",
+               "secondary_metric": "log_loss", "secondary_direction": "minimize"}  # fmt: skip
+    assert "**Best: trial 1, experiment `s-1`" in summary_markdown("s", rows, compare, [])
+    runs = [Experiment(r["experiment"], "", "main", metrics=r["metrics"]) for r in rows]
+    assert rank(runs, compare)[0].name == "s-1"
+
+
+def test_a_resumed_search_never_repeats_a_finished_parameter_set(in_git_repo):
+    folder = in_git_repo / "study"
+    first = _run(folder, 4)[1].ran
+    later = _run(folder, 6)[1].ran
+    assert len(later) == 2
+    assert not [overrides for overrides in later if overrides in first]
+    rows = trial_rows(_run(folder, 6)[0])
+    assert len(rows) == 6 and len({tuple(r["overrides"]) for r in rows}) == 6

@@ -5,12 +5,11 @@ Pure functions over the JSON that DVC prints; `reprolab.workflow.experiments` is
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from reprolab.core.config import flatten
-from reprolab.workflow.ranking import require_direction
+from reprolab.workflow.ranking import sort_key
 
 METRICS_FILE = "metrics/evaluate.json"
 PARAMS_FILE = "params.yaml"
@@ -74,20 +73,9 @@ def differing_params(rows: list[Experiment]) -> list[str]:
     return [key for key in keys if len({repr(row.params.get(key)) for row in rows}) > 1]
 
 
-def _sort_value(row: Experiment, metric: str, direction: str) -> float:
-    require_direction(direction, "ranking.direction")
-    value = row.metrics.get(metric)
-    if not isinstance(value, int | float) or math.isnan(value):
-        return math.inf  # runs without the metric (failed ones) sort last
-    return -value if direction == "maximize" else value
-
-
 def rank(rows: list[Experiment], compare: dict[str, Any]) -> list[Experiment]:
     """Best first, by the primary metric and then the secondary metric of `compare`."""
-    keys = [(compare["primary_metric"], compare["direction"])]
-    if compare.get("secondary_metric"):
-        keys.append((compare["secondary_metric"], compare.get("secondary_direction", "minimize")))
-    return sorted(rows, key=lambda row: [_sort_value(row, m, d) for m, d in keys])
+    return sorted(rows, key=lambda row: sort_key(row.metrics, compare))
 
 
 def _cell(value: Any, digits: int | None = None) -> str:

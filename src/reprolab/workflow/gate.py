@@ -82,15 +82,23 @@ class _Absent:
 ABSENT = _Absent()
 
 
-def changed_params(params_diff: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+def changed_params(
+    params_diff: dict[str, Any], base_keys: set[str], new_keys: set[str]
+) -> list[tuple[str, Any, Any]]:
     """(key, base value, new value) for every param that differs, sorted by key; a key
-    one revision lacks has ABSENT there (`dvc params diff` leaves it out of the entry)."""
+    one revision lacks (not among its flattened `*_keys`) has ABSENT there: `dvc params
+    diff` prints null both for a missing key and for a `null` value."""
     rows = []
     for per_file in params_diff.values():
-        rows += [
-            (key, change.get("old", ABSENT), change.get("new", ABSENT))
-            for key, change in per_file.items()
-        ]
+        for key, change in per_file.items():
+            old, new = change.get("old"), change.get("new")
+            rows.append(
+                (
+                    key,
+                    ABSENT if old is None and key not in base_keys else old,
+                    ABSENT if new is None and key not in new_keys else new,
+                )
+            )
     return sorted(rows, key=lambda row: row[0])
 
 

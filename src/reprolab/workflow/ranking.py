@@ -7,6 +7,7 @@ changing a rule here reruns no stage.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from reprolab.core.errors import ReprolabError
@@ -96,3 +97,19 @@ def require_direction(direction: Any, key: str) -> str:
     if direction not in DIRECTIONS:
         raise ReprolabError(f"{key}: found {direction!r}; expected 'maximize' or 'minimize'")
     return direction
+
+
+def sort_key(metrics: dict[str, Any], compare: dict[str, Any]) -> list[float]:
+    """The one ranking rule (`make exps`, the search summary): ascending is best first,
+    by the primary metric, then the secondary one; a run without the metric sorts last."""
+    keys = [(compare["primary_metric"], compare["direction"])]
+    if compare.get("secondary_metric"):
+        keys.append((compare["secondary_metric"], compare.get("secondary_direction", "minimize")))
+    return [_oriented(metrics.get(metric), direction) for metric, direction in keys]
+
+
+def _oriented(value: Any, direction: str) -> float:
+    require_direction(direction, "ranking.direction")
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        return math.inf
+    return -value if direction == "maximize" else value

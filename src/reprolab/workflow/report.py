@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reprolab.core.config import PR_PLOTS, PR_REPORT, get, load_params
+from reprolab.core.config import PARAMS_FILE, PR_PLOTS, PR_REPORT, flatten, get, load_params
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import write_bytes
 from reprolab.core.shell import command_parser, user_errors
@@ -34,7 +34,7 @@ from reprolab.workflow.gate import (
     metric_deltas,
 )
 from reprolab.workflow.ranking import direction_of, resolve_compare
-from reprolab.workflow.vcs import dvc
+from reprolab.workflow.vcs import dvc, git
 
 
 def dvc_json(*args: str) -> dict[str, Any]:
@@ -184,6 +184,18 @@ def _param_cell(value: Any) -> str:
     return "*(absent)*" if value is ABSENT else f"`{value}`"
 
 
+def params_at(revision: str) -> dict[str, Any]:
+    """params.yaml as committed at `revision` ({} where it has none)."""
+    import yaml  # noqa: PLC0415
+
+    try:
+        text = git("show", f"{revision}:{PARAMS_FILE}")
+    except ReprolabError:
+        return {}
+    loaded = yaml.safe_load(text)
+    return loaded if isinstance(loaded, dict) else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("reprolab.workflow.report", __doc__)
     parser.add_argument("--base", default="main", help="revision to compare with (champion)")
@@ -196,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
             from reprolab.workflow.plot_images import render_pngs  # noqa: PLC0415
 
             images = render_pngs(dvc_json("plots", "diff", args.base), PR_PLOTS)
-            params = changed_params(dvc_json("params", "diff", args.base))
+            params = changed_params(
+                dvc_json("params", "diff", args.base),
+                set(flatten(params_at(args.base))),
+                set(flatten(load_params())),
+            )
             text = render(args.base, comparison, params, images)
             write_bytes(PR_REPORT, text.encode("utf-8"))
             print(f"wrote {PR_REPORT} and {len(images)} image(s) in {PR_PLOTS}/")

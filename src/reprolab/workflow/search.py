@@ -33,8 +33,7 @@ SEARCH_REPORTS = Path("reports/search")
 def objective(space: Space, params: dict[str, Any]) -> tuple[str, str]:
     """The metric to optimise and its direction: the space's, else the ranking's; the
     metric must be one the pipeline writes (checked on the committed metrics file)."""
-    written = json.loads(Paths.metrics.read_text(encoding="utf-8"))
-    names = {k for k, v in written.items() if isinstance(v, int | float)}
+    names = written_metrics()
     ranking = resolve_compare(get(params, "ranking"), names)
     metric = space.metric or ranking["primary_metric"]
     if metric not in names:
@@ -47,6 +46,22 @@ def objective(space: Space, params: dict[str, Any]) -> tuple[str, str]:
     if metric == ranking["primary_metric"]:
         return metric, ranking["direction"]
     return metric, known_direction(metric, f"conf/search/{space.name}.yaml: direction")
+
+
+def written_metrics() -> set[str]:
+    """The numeric metrics of the committed metrics file (the task's, by their names)."""
+    return set(numbers(json.loads(Paths.metrics.read_text(encoding="utf-8"))))
+
+
+def search_compare(metric: str, direction: str, ranking: dict[str, Any]) -> dict[str, Any]:
+    """The ranking rule of `make exps` with the search's objective as the primary metric:
+    ties are broken by the configured secondary metric, as there."""
+    resolved = resolve_compare(ranking, written_metrics())
+    compare = {"primary_metric": metric, "direction": direction}
+    if resolved["secondary_metric"] != metric:
+        compare["secondary_metric"] = resolved["secondary_metric"]
+        compare["secondary_direction"] = resolved["secondary_direction"]
+    return compare
 
 
 class LocalRunner:
@@ -89,6 +104,10 @@ def open_study(space: Space, direction: str, seed: int, folder: Path) -> Any:
         direction=direction,
         load_if_exists=True,
     )
+    if study.trials:
+        # A resumed search continues the sampler instead of restarting it: seeded as
+        # before, TPE's random start proposed the first trials' parameters again.
+        study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
     if study.direction.name.lower() != direction:
         raise ReprolabError(
             f"{folder / 'journal.log'}: the study {space.name!r} {study.direction.name.lower()}s; "
@@ -110,6 +129,7 @@ def recover_interrupted(study: Any, metric: str) -> None:
         if revision:
             metrics = json.loads(git("show", f"{revision}:{Paths.metrics}"))
             if isinstance(metrics.get(metric), int | float):
+                study._storage.set_trial_user_attr(trial._trial_id, "metrics", numbers(metrics))
                 study.tell(trial.number, metrics[metric])
                 continue
         # Optuna has no public setter for another process's trial attributes.
@@ -118,13 +138,39 @@ def recover_interrupted(study: Any, metric: str) -> None:
         study.enqueue_trial(trial.params, skip_if_exists=False)
 
 
-def counted(study: Any) -> int:
-    """Trials that count towards --trials: finished ones, not those a kill interrupted."""
-    return sum(
-        1
+def finished(study: Any) -> list[Any]:
+    """Trials that ran to an end: completed or failed, not those a kill interrupted."""
+    return [
+        t
         for t in study.get_trials(deepcopy=False)
         if t.state.name in ("COMPLETE", "FAIL") and not t.user_attrs.get("interrupted")
-    )
+    ]
+
+
+def counted(study: Any) -> int:
+    """Trials that count towards --trials: the finished ones."""
+    return len(finished(study))
+
+
+# Proposals in a row that repeat a finished trial before the space counts as exhausted.
+MAX_REPEATS = 50
+
+
+def ask_new(study: Any, space: Space) -> tuple[Any, list[str]] | None:
+    """A trial whose parameters no finished trial had, with its overrides; None when
+    the sampler proposes only parameter sets already run (a small discrete space). A
+    repeat is told as pruned, never run (it is left out of every row)."""
+    import optuna  # noqa: PLC0415
+
+    seen = [t.params for t in finished(study)]
+    for _ in range(MAX_REPEATS):
+        trial = study.ask()
+        overrides = suggest(trial, space)
+        if trial.params not in seen:
+            return trial, overrides
+        trial.set_user_attr("repeat", True)
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    return None
 
 
 def trial_rows(study: Any) -> list[dict[str, Any]]:
@@ -134,12 +180,19 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
             "experiment": t.user_attrs.get("experiment"),
             "state": "interrupted" if t.user_attrs.get("interrupted") else t.state.name.lower(),
             "value": t.value if t.state.name == "COMPLETE" else None,
+            "metrics": t.user_attrs.get("metrics") or {},
             "params": t.params,
             "overrides": t.user_attrs.get("overrides", []),
             "error": t.user_attrs.get("error"),
         }
         for t in study.get_trials(deepcopy=False)
+        if not t.user_attrs.get("repeat")
     ]
+
+
+def numbers(metrics: dict[str, Any]) -> dict[str, float]:
+    """The top-level numeric metrics of a run (what ranking reads)."""
+    return {k: v for k, v in metrics.items() if isinstance(v, int | float)}
 
 
 def _free_name(base: str, taken: set[str]) -> str:
@@ -165,8 +218,16 @@ def search(space: Space, runner: Any, study: Any, metric: str, parallel: int) ->
                 print(f"time budget of {space.timeout:g} s reached: no new trials", flush=True)
                 to_run = asked
                 break
-            trial = study.ask()
-            overrides = suggest(trial, space)
+            proposed = ask_new(study, space)
+            if proposed is None:
+                print(
+                    f"the last {MAX_REPEATS} proposals all repeat finished trials: the space "
+                    "has no new parameter sets; no new trials",
+                    flush=True,
+                )
+                to_run = asked
+                break
+            trial, overrides = proposed
             name = _free_name(f"{space.name}-{trial.number}", taken)
             taken.add(name)
             trial.set_user_attr("experiment", name)
@@ -180,6 +241,7 @@ def search(space: Space, runner: Any, study: Any, metric: str, parallel: int) ->
         trial = in_flight.pop(result["name"])
         value = (result.get("metrics") or {}).get(metric)
         if result["status"] == "ok" and isinstance(value, int | float):
+            trial.set_user_attr("metrics", numbers(result["metrics"]))  # ties: the secondary
             study.tell(trial, value)
             said = f"{metric} = {value:.6g}"
         else:
@@ -234,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             from reprolab.workflow.search_report import write_report  # noqa: PLC0415
 
             rows = trial_rows(study)
-            summary = write_report(folder, space.name, rows, space.params, metric, direction)
+            compare = search_compare(metric, direction, get(params, "ranking"))
+            summary = write_report(folder, space.name, rows, space.params, compare)
         print(f"wrote {summary}", flush=True)
         failed = [r for r in rows if r["state"] == "fail"]
         for row in failed:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reprolab.core.files import write_bytes
+from reprolab.workflow.ranking import sort_key
 
 
 def _png(spec: dict[str, Any], path: Path) -> Path:
@@ -81,13 +82,17 @@ def _cell(value: Any) -> str:
     return "-" if value is None else str(value).replace("|", "\\|")
 
 
-def summary_markdown(name: str, rows: list[dict[str, Any]], metric: str, direction: str,
+def summary_markdown(name: str, rows: list[dict[str, Any]], compare: dict[str, Any],
                      images: list[Path]) -> str:  # fmt: skip
+    """The summary; the best trial by the ranking rule of `make exps` (ties on the
+    objective broken by the secondary metric)."""
+    metric, direction = compare["primary_metric"], compare["direction"]
     done = [r for r in rows if r["value"] is not None]
-    pick = max if direction == "maximize" else min
     lines = [f"# Search `{name}`: {metric} ({direction})", ""]
     if done:
-        best = pick(done, key=lambda r: r["value"])
+        best = min(
+            done, key=lambda r: sort_key({**r.get("metrics", {}), metric: r["value"]}, compare)
+        )
         lines += [
             f"**Best: trial {best['number']}, experiment `{best['experiment']}`, "
             f"{metric} = {best['value']:.6g}** "
@@ -119,7 +124,8 @@ def summary_markdown(name: str, rows: list[dict[str, Any]], metric: str, directi
 
 
 def write_report(out_dir: Path, name: str, rows: list[dict[str, Any]], params: dict[str, dict],
-                 metric: str, direction: str) -> Path:  # fmt: skip
+                 compare: dict[str, Any]) -> Path:  # fmt: skip
+    metric, direction = compare["primary_metric"], compare["direction"]
     images = []
     if any(r["value"] is not None for r in rows):
         images = [
@@ -127,5 +133,5 @@ def write_report(out_dir: Path, name: str, rows: list[dict[str, Any]], params: d
             _png(slices_chart(rows, params, metric), out_dir / "slices.png"),
         ]
     summary = out_dir / "summary.md"
-    write_bytes(summary, summary_markdown(name, rows, metric, direction, images).encode("utf-8"))
+    write_bytes(summary, summary_markdown(name, rows, compare, images).encode("utf-8"))
     return summary
