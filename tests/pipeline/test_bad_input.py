@@ -4,6 +4,7 @@ or key, no traceback, and no half-written output. Stages run as DVC runs them.""
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -247,3 +248,30 @@ def test_unknown_config_key_and_model_name_are_named(repo):
     assert "model/gradient_magic" in model.stderr or "gradient_magic" in model.stderr
     # Nothing lost: the committed outputs are intact and still match dvc.lock.
     assert run(repo, "git", "status", "--porcelain", "--", "dvc.lock", "metrics").stdout == ""
+
+
+def test_a_time_split_whose_test_period_lacks_a_class_is_evaluated(root, tmp_path):
+    """Seattle weather's shape: no `snow` after 2015. Metrics over the classes present,
+    the absent one named (evaluate refused it, blaming the split's size)."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2012-01-01", "2015-12-31", freq="D")
+    temp = rng.normal(12, 8, len(days)).round(1)
+    rain = rng.gamma(1.0, 3.0, len(days)).round(1)
+    weather = np.where(rain > 4, "rain", np.where(temp < 2, "snow", "sun"))
+    weather[(days.year == 2015) & (weather == "snow")] = "sun"
+    frame = pd.DataFrame({"year": days.year, "temp_max": temp, "precipitation": rain,
+                          "weather": weather})  # fmt: skip
+    _write(tmp_path / "data/external/t.csv", frame)
+    overrides = ["data.time_column=year", "split=time", "split.test_from=2015"]
+    compose_to(
+        tmp_path / "params.yaml",
+        root,
+        ["data=csv", "data.path=data/external/t.csv", "data.target=weather", *overrides],
+    )
+    for stage in (*STAGES, "featurize", "train", "evaluate"):
+        result = _stage(tmp_path, root, stage)
+        assert result.returncode == 0, result.stderr
+    assert "test split has no rows of class(es) ['snow']" in result.stderr
+    metrics = json.loads((tmp_path / "metrics/evaluate.json").read_text())
+    assert metrics["absent_classes"] == ["snow"]
+    assert 0.5 < metrics["roc_auc_ovr"] <= 1 and metrics["per_class"]["snow"]["support"] == 0

@@ -37,3 +37,13 @@ def test_shared_rows_leave_out_what_the_challenger_trained_on():
     rows, left_out = shared_rows(base_test, head_train)
     assert rows.to_dict("list") == {"x": [1, 3], "y": ["a", "a"]}
     assert left_out == 2
+
+
+def test_other_class_sets_cannot_be_compared():
+    three = ("rain", "snow", "sun")
+    reasons, rescuable = differences(
+        data(classes=three), data(classes=three, absent_classes=("snow",))
+    )
+    assert reasons == ["the classes absent from the test set differ ([] vs ['snow'])"]
+    assert not rescuable
+    assert not differences(data(classes=three), data(classes=("rain", "sun")))[1]

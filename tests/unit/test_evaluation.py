@@ -39,9 +39,39 @@ def test_perfect_predictions_score_one():
     assert m["accuracy"] == m["f1_macro"] == m["roc_auc_ovr"] == 1.0
 
 
-def test_single_class_test_split_is_refused():
-    with pytest.raises(ReprolabError, match=r"only class\(es\) \['a'\]"):
+def test_single_class_test_split_is_refused_naming_the_cause():
+    with pytest.raises(ReprolabError, match=r"every one of its 2 rows is of class \['a'\]"):
         evaluation.classification_metrics(pd.Series(["a", "a"]), _proba(["a", "a"]), CLASSES)
+
+
+def test_a_class_absent_from_the_test_split_is_named_and_the_rest_computed():
+    """A time split whose test period has no `snow`: metrics over the classes present."""
+    import json
+
+    from sklearn import metrics as skm
+
+    y = pd.Series(["a", "a", "b", "b", "b", "a"])
+    proba = _proba(["a", "b", "b", "c", "b", "a"])
+    m = evaluation.classification_metrics(y, proba, CLASSES)
+    assert m["absent_classes"] == ["c"]
+    assert evaluation.undefined_as_null(m, "classification", len(y)) == []
+    json.dumps(m, allow_nan=False)  # what write_json needs
+    per_present = [skm.roc_auc_score(y == c, proba[:, k]) for k, c in enumerate(CLASSES[:2])]
+    assert m["roc_auc_ovr"] == pytest.approx(np.mean(per_present), abs=1e-6)
+    assert m["balanced_accuracy"] == pytest.approx(2 / 3, abs=1e-6)
+    assert m["per_class"]["c"]["support"] == 0
+    # With every class present the file has no such key (its bytes are unchanged).
+    assert "absent_classes" not in evaluation.classification_metrics(
+        pd.Series(CLASSES * 2), _proba(CLASSES * 2), CLASSES
+    )
+
+
+def test_an_undefined_metric_is_null_unless_it_is_the_required_one():
+    metrics = {"rmse": 1.5, "mae": 1.0, "r2": float("nan"), "test_rows": 1}
+    assert evaluation.undefined_as_null(metrics, "regression", 1) == ["r2"]
+    assert metrics["r2"] is None
+    with pytest.raises(ReprolabError, match=r"^test split: rmse undefined on its 1 rows"):
+        evaluation.undefined_as_null({"rmse": float("nan")}, "regression", 1)
 
 
 def test_curves_have_one_series_per_class_and_end_at_corners():

@@ -20,28 +20,40 @@ MAX_CURVE_POINTS = 200
 MAX_PLOT_ROWS = 2000
 
 
-def require_finite(metrics: dict[str, Any], test_rows: int) -> None:
-    """A metric that is undefined on this test split (R² of one row, AUC of one class)
-    would be written as NaN: refuse, naming it, before any file is replaced."""
+# The metric every run of a task must have: the task's default primary metric (the
+# `ranking` section's `auto`). Undefined, it stops evaluate; any other undefined metric
+# is written as null and said in the log.
+REQUIRED = {"classification": "balanced_accuracy", "regression": "rmse"}
+
+
+def undefined_as_null(metrics: dict[str, Any], task: str, test_rows: int) -> list[str]:
+    """Replace undefined (NaN, infinite) metrics by None in place and return their names;
+    refuse when the task's required metric is one of them, naming why."""
     undefined = [
         name
         for name, value in metrics.items()
         if isinstance(value, float) and not np.isfinite(value)
     ]
-    if undefined:
+    if REQUIRED[task] in undefined:
         raise ReprolabError(
-            f"test split: metric(s) {undefined} undefined on its {test_rows} rows; expected a "
+            f"test split: {REQUIRED[task]} undefined on its {test_rows} rows; expected a "
             "larger test split (split.test_size, split.test_from, or more data)"
         )
+    for name in undefined:
+        metrics[name] = None
+    return undefined
 
 
 def _round(value: float) -> float:
     return round(float(value), DIGITS)
 
 
-def _curve_classes(classes: list[Any]) -> list[int]:
-    """Which probability columns get a one-vs-rest curve: the positive class when binary."""
-    return [1] if len(classes) == 2 else list(range(len(classes)))
+def _curve_classes(y_true: pd.Series, classes: list[Any]) -> list[int]:
+    """Which probability columns get a one-vs-rest curve: the positive class when binary;
+    never a class with no test rows (or only its rows), whose curve is undefined."""
+    columns = [1] if len(classes) == 2 else list(range(len(classes)))
+    counts = y_true.value_counts()
+    return [k for k in columns if 0 < counts.get(classes[k], 0) < len(y_true)]
 
 
 def predicted_labels(proba: np.ndarray, classes: list[Any]) -> np.ndarray:
@@ -56,8 +68,9 @@ def classification_metrics(
     present = set(y_true.unique())
     if len(present) < 2:
         raise ReprolabError(
-            f"test split: found only class(es) {sorted(map(str, present))}; "
-            "expected at least 2 classes to evaluate"
+            f"test split: every one of its {len(y_true)} rows is of class "
+            f"{sorted(map(str, present))}; expected rows of at least 2 classes to compare "
+            "predictions with (a time split: an earlier split.test_from)"
         )
     # Integer codes: scikit-learn sorts object labels again in every metric (2 s per
     # 250k rows); codes give the same numbers. Labels the model never saw get codes
@@ -66,8 +79,15 @@ def classification_metrics(
     codes = np.asarray(pd.Categorical(y_true, categories=[*classes, *extra]).codes)
     y_pred = proba.argmax(axis=1)
     known = list(range(len(classes)))
+    absent = [k for k, cls in enumerate(classes) if cls not in present]
     if len(classes) == 2:
         auc = skm.roc_auc_score(codes == 1, proba[:, 1])
+    elif absent:
+        # One-vs-rest AUC is undefined for a class with no test rows: the macro average
+        # is taken over the classes present (scikit-learn's own average refuses).
+        auc = np.mean(
+            [skm.roc_auc_score(codes == k, proba[:, k]) for k in known if k not in absent]
+        )
     else:
         auc = skm.roc_auc_score(codes, proba, multi_class="ovr", average="macro", labels=known)
     precision, recall, f1, support = skm.precision_recall_fscore_support(
@@ -77,10 +97,20 @@ def classification_metrics(
         str(cls): {"precision": _round(p), "recall": _round(r), "f1": _round(f), "support": int(s)}
         for cls, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
     }
+    # Only said when there are some: the file of a test split with every class keeps
+    # its bytes.
+    said = {"absent_classes": [str(classes[k]) for k in absent]} if absent else {}
+    # The F1 of a class with no test rows is undefined: the macro average leaves it out.
+    over = {"labels": [k for k in known if k not in absent]} if absent else {}
     return {
+        **said,
         "accuracy": _round(skm.accuracy_score(codes, y_pred)),
-        "balanced_accuracy": _round(skm.balanced_accuracy_score(codes, y_pred)),
-        "f1_macro": _round(skm.f1_score(codes, y_pred, average="macro", zero_division=0)),
+        "balanced_accuracy": _round(
+            np.mean([recall[k] for k in known if k not in absent])
+            if absent  # the mean recall of the classes present (scikit-learn warns)
+            else skm.balanced_accuracy_score(codes, y_pred)
+        ),
+        "f1_macro": _round(skm.f1_score(codes, y_pred, average="macro", zero_division=0, **over)),
         "roc_auc_ovr": _round(auc),
         "log_loss": _round(skm.log_loss(codes, proba, labels=known)),
         "test_rows": len(y_true),
@@ -117,7 +147,7 @@ def confusion_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) 
 def roc_records(y_true: pd.Series, proba: np.ndarray, classes: list[Any]) -> list[dict]:
     """One-vs-rest ROC curve points, one series per class."""
     records = []
-    for column in _curve_classes(classes):
+    for column in _curve_classes(y_true, classes):
         fpr, tpr, _ = skm.roc_curve(y_true == classes[column], proba[:, column])
         records += _curve(str(classes[column]), ("fpr", fpr), ("tpr", tpr))
     return records
@@ -128,7 +158,7 @@ def precision_recall_records(
 ) -> list[dict]:
     """One-vs-rest precision-recall curve points, one series per class."""
     records = []
-    for column in _curve_classes(classes):
+    for column in _curve_classes(y_true, classes):
         precision, recall, _ = skm.precision_recall_curve(
             y_true == classes[column], proba[:, column], drop_intermediate=True
         )

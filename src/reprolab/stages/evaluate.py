@@ -5,7 +5,7 @@ from reprolab.core.shell import run_stage
 
 def evaluate() -> str:
     from reprolab.core.config import Paths
-    from reprolab.core.files import read_yaml, write_json
+    from reprolab.core.files import log, read_yaml, write_json
     from reprolab.data.columns import feature_columns
     from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.model import evaluation
@@ -45,7 +45,14 @@ def evaluate() -> str:
             f"accuracy {metrics['accuracy']:.4f}, balanced accuracy "
             f"{metrics['balanced_accuracy']:.4f}, log loss {metrics['log_loss']:.4f}"
         )
-    evaluation.require_finite(metrics, len(test))
+    for name in evaluation.undefined_as_null(metrics, schema["task"], len(test)):
+        log.info("%s undefined on the test split's %d rows: written as null", name, len(test))
+    if metrics.get("absent_classes"):
+        log.info(
+            "test split has no rows of class(es) %s: roc_auc_ovr is averaged over the classes "
+            "present; their recall and F1 are 0 with support 0",
+            metrics["absent_classes"],
+        )
     write_json(Paths.metrics, metrics)
     for path, records in plots.items():
         write_json(path, records)

@@ -41,6 +41,9 @@ class EvaluationData:
     target: str | None
     task: str | None
     test_rows: Any
+    # The model's classes (its per-class metrics) and those with no test rows.
+    classes: tuple[str, ...] = ()
+    absent_classes: tuple[str, ...] = ()
 
 
 def evaluation_data(
@@ -53,6 +56,8 @@ def evaluation_data(
         target=schema.get("target"),
         task=schema.get("task"),
         test_rows=metrics.get("test_rows"),
+        classes=tuple(sorted(metrics.get("per_class") or {})),
+        absent_classes=tuple(metrics.get("absent_classes") or ()),
     )
 
 
@@ -64,6 +69,14 @@ def differences(base: EvaluationData, head: EvaluationData) -> tuple[list[str], 
         old, new = getattr(base, field), getattr(head, field)
         if old != new:
             reasons.append(f"the {what} differs ({old!r} vs {new!r})")
+            rescuable = False
+    for field, what in (
+        ("classes", "model's classes"),
+        ("absent_classes", "classes absent from the test set"),
+    ):
+        old, new = getattr(base, field), getattr(head, field)
+        if old != new:
+            reasons.append(f"the {what} differ ({list(old)} vs {list(new)})")
             rescuable = False
     if base.test_md5 is None or head.test_md5 is None:
         reasons.append("a revision's dvc.lock records no test split")
