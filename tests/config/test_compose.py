@@ -93,7 +93,8 @@ def test_data_option_loads_and_validates(option, penguins, tmp_path, monkeypatch
 
 @pytest.mark.parametrize("option", [o for g, o in OPTIONS if g == "split"])
 def test_split_option_splits_the_default_data(option):
-    cfg = _compose(f"split={option}")
+    # A group split needs its group column: the penguins' year here (three groups).
+    cfg = _compose(f"split={option}", *(["split.group_column=year"] if option == "group" else []))
     frame = load_source(cfg["data"])
     schema = effective_schema(frame, cfg["data"])
     train, test = split_dataset(frame, schema, cfg["split"], cfg["seed"])

@@ -275,3 +275,29 @@ def test_a_time_split_whose_test_period_lacks_a_class_is_evaluated(root, tmp_pat
     metrics = json.loads((tmp_path / "metrics/evaluate.json").read_text())
     assert metrics["absent_classes"] == ["snow"]
     assert 0.5 < metrics["roc_auc_ovr"] <= 1 and metrics["per_class"]["snow"]["support"] == 0
+
+
+def test_panel_data_refused_by_the_overlap_guard_splits_by_group(root, tmp_path):
+    """Repeated people: a random split puts copies of a person's rows on both sides."""
+    rng = np.random.default_rng(1)
+    people = pd.DataFrame({"person": np.arange(80), "age": rng.integers(20, 70, 80),
+                           "income": rng.normal(50, 15, 80).round(1)})  # fmt: skip
+    people["plan"] = np.where(people["income"] > 50, "gold", "basic")
+    panel = people.loc[people.index.repeat(4)].reset_index(drop=True)  # 4 waves, same answers
+    _write(tmp_path / "data/external/t.csv", panel)
+    data = ["data=csv", "data.path=data/external/t.csv", "data.target=plan"]
+    compose_to(tmp_path / "params.yaml", root, [*data, "data.drop=[person]"])
+    stage, result = _first_failure(tmp_path, root)
+    assert stage == "split" and "split=group, split.group_column=<column>" in result.stderr
+    compose_to(
+        tmp_path / "params.yaml",
+        root,
+        [*data, "data.drop=[person]", "split=group", "split.group_column=person"],
+    )
+    stage, result = _first_failure(tmp_path, root)
+    assert stage == "", result.stderr
+    assert "(group: whole groups of 'person' on each side)" in result.stderr
+    train = pd.read_parquet(tmp_path / "data/interim/train.parquet")
+    test = pd.read_parquet(tmp_path / "data/interim/test.parquet")
+    assert not set(train["person"]) & set(test["person"])
+    assert len(test) == 80  # 20 whole people of 4 rows: a quarter of the rows

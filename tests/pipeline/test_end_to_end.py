@@ -38,6 +38,8 @@ def test_model_param_experiment_reruns_only_the_stages_after_the_model(repo):
         if line.startswith("Running stage")
     ]
     assert ran == ["train", "evaluate", "package", "monitor"]  # monitor: the model's predictions
+    # -S is the documented way to experiment: no note that params.yaml differs from conf/.
+    assert "not the composition of conf/" not in result.stdout + result.stderr
     exp = next(e for e in experiments(repo) if e["name"] == "small-c")
     assert exp["params"]["model"]["C"] == 0.05
     baseline = next(e for e in experiments(repo) if e["name"] == "main")
@@ -52,6 +54,9 @@ def test_model_group_experiment_shows_in_exp_show(repo):
     assert 0.9 <= exp["metrics"]["accuracy"] <= 1.0
     # Hydra recomposed params.yaml in the workspace from conf/ plus the overrides.
     assert "RandomForestClassifier" in (repo / "params.yaml").read_text()
+    # The card names the forest, not its template tree (DecisionTreeClassifier).
+    card = (repo / "reports/model_card.md").read_text()
+    assert card.startswith("# Model card: RandomForestClassifier (classification")
 
 
 def test_unknown_override_key_names_the_key(repo):

@@ -160,6 +160,7 @@ def test_date_features_become_calendar_parts_inside_the_shipped_model(tmp_path):
         "numeric": {"imputer": "median", "scaler": "none"},
         "categorical": {"imputer": "most_frequent", "encoding": "onehot"},
         "date_parts": ["year", "month", "dayofweek"],
+        "dtype": "float64",
     }
     preprocessor = build_preprocessor(["x"], [], config, dates=["listed_on"])
     features = preprocessor.fit_transform(frame[["x", "listed_on"]])
@@ -270,3 +271,9 @@ def test_columns_whose_every_category_is_infrequent_are_named():
     share = {"categorical": {"min_frequency": 0.8}}  # 3.2 rows of 4
     assert merged_columns(frame, ["city", "plan"], share) == ["city", "plan"]
     assert merged_columns(frame, ["city"], {"categorical": {"min_frequency": None}}) == []
+
+
+def test_a_features_key_missing_from_the_config_is_named_not_defaulted(params):
+    features = {k: v for k, v in params["features"].items() if k != "dtype"}
+    with pytest.raises(ReprolabError, match=r"missing key 'features.dtype'"):
+        feature_dtype(features)

@@ -1,3 +1,5 @@
+import numpy as np
+import pandas as pd
 import pytest
 
 from reprolab.core.errors import ReprolabError
@@ -163,3 +165,59 @@ def test_a_date_time_column_validates_and_is_recorded_in_the_schema():
     broken = frame.assign(listed_on=["soon", *frame["listed_on"][1:]])
     failures = validate_frame(broken, schema)["failures"]
     assert [(f["column"], f["check"]) for f in failures] == [("listed_on", "is_date")]
+    # The same column also a date feature: the schema says it is one (it said "not a feature").
+    featured = effective_schema(frame, {**data, "date_features": ["listed_on"]})
+    assert featured["dates"] == {
+        "listed_on": "time column: orders rows for split.method=time; also a feature: "
+        "calendar parts (features.date_parts)"
+    }
+
+
+def test_the_card_lists_the_date_parts_a_date_feature_gives_the_model():
+    from reprolab.model.card import model_card, render_markdown
+
+    schema = {"task": "regression", "target": "y", "numeric": ["x"], "categorical": [],
+              "date_features": ["listed_on"], "excluded": {}, "time_column": "listed_on"}  # fmt: skip
+    raw = {"dtypes": {"x": "int64", "listed_on": "str"}, "rows": 40, "latest": "2024-02-09"}
+    params = {"features": {"date_parts": ["year", "dayofweek"]}}
+    card = model_card(("Ridge", []), schema, raw, params, {"rmse": 1.0}, {"data": "d", "code": "c"})
+    assert card["input_schema"]["features"][1]["parts"] == ["year", "dayofweek"]
+    assert "| listed_on | date | str | parts: year, dayofweek |" in render_markdown(card)
+
+
+def test_a_group_split_never_puts_one_group_on_both_sides():
+    from reprolab.data.splitting import group_test_rows
+
+    rng = np.random.default_rng(3)
+    groups = pd.Series(rng.integers(0, 40, 2000), name="school").astype(str)
+    groups[:7] = None  # missing: a group of its own
+    is_test = group_test_rows(groups, 0.25, seed=1)
+    assert not set(groups[is_test].fillna("?")) & set(groups[~is_test].fillna("?"))
+    assert 0.25 <= is_test.mean() < 0.25 + 0.1  # whole groups, so a little over the share
+    assert (group_test_rows(groups, 0.25, seed=1) == is_test).all()  # seeded
+    assert (group_test_rows(groups, 0.25, seed=2) != is_test).any()
+
+
+def test_a_group_split_needs_a_group_column_with_two_groups():
+    from reprolab.data.splitting import test_rows
+
+    frame = pd.DataFrame({"store": ["a"] * 10, "y": [0, 1] * 5})
+    split = {"method": "group", "test_size": 0.25, "group_column": "???"}
+    with pytest.raises(ReprolabError, match=r"^split.group_column: required and not set"):
+        test_rows(frame, {"target": "y"}, split, 0)
+    with pytest.raises(ReprolabError, match=r"column 'shop' not found"):
+        test_rows(frame, {"target": "y"}, {**split, "group_column": "shop"}, 0)
+    with pytest.raises(ReprolabError, match=r"column 'store' holds 1 group\(s\)"):
+        test_rows(frame, {"target": "y"}, {**split, "group_column": "store"}, 0)
+
+
+def test_the_split_says_what_it_did():
+    from reprolab.data.splitting import describe_split, time_index_hint
+
+    stratified = {"method": "stratified"}
+    assert describe_split(stratified, {"task": "regression"}) == "random"
+    assert describe_split(stratified, {"task": "classification"}) == "stratified"
+    hint = time_index_hint(stratified, {"time_column": None, "excluded": {"day": "datetime ..."}})
+    assert hint.startswith("hint: column 'day' orders the rows in time, and the split is random")
+    assert time_index_hint({"method": "time"}, {"time_column": "day"}) is None
+    assert time_index_hint(stratified, {"time_column": None, "excluded": {}}) is None

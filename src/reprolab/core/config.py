@@ -88,15 +88,18 @@ def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
     return params
 
 
-def get(params: dict[str, Any], key: str, default: Any = _MISSING) -> Any:
-    """Look up a dotted key such as `data.target`, naming the key when it is absent."""
+def get(params: dict[str, Any], key: str, default: Any = _MISSING, within: str = "") -> Any:
+    """Look up a dotted key such as `data.target`, naming the key when it is absent.
+    `within`: the section `params` is (`features`), so that the message names the whole
+    key. Defaults belong in conf/, not here: a key the code needs is looked up without."""
     node: Any = params
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
             if default is not _MISSING:
                 return default
+            whole = f"{within}.{key}" if within else key
             raise ReprolabError(
-                f"{PARAMS_FILE}: missing key '{key}'; expected it in the composed config "
+                f"{PARAMS_FILE}: missing key '{whole}'; expected it in the composed config "
                 f"(check conf/ and run `make params`)"
             )
         node = node[part]

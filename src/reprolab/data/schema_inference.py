@@ -133,9 +133,17 @@ def time_kind(frame: pd.DataFrame, column: str | None) -> str | None:
 def date_usage(frame: pd.DataFrame, schema: dict[str, Any]) -> dict[str, str]:
     """How each date column of the table is used: the record a reader of the schema needs."""
     usage = {}
+    roles = {
+        "date_features": "calendar parts (features.date_parts)",
+        "numeric": "numeric",
+        "categorical": "categorical",
+    }
     for column in frame.columns:
+        role = next((roles[r] for r in roles if column in (schema.get(r) or [])), None)
         if column == schema.get("time_column"):
-            usage[str(column)] = "time column: orders rows for split.method=time; not a feature"
+            usage[str(column)] = "time column: orders rows for split.method=time; " + (
+                f"also a feature: {role}" if role else "not a feature"
+            )
         elif column in (schema.get("date_features") or []):
             usage[str(column)] = "feature: calendar parts (features.date_parts)"
         elif column in (schema.get("excluded") or {}) and schema["excluded"][column].startswith(

@@ -1,4 +1,4 @@
-"""Train/test splits: stratified random, or out-of-time by a time column."""
+"""Train/test splits: stratified random, out-of-time by a time column, or by whole groups."""
 
 from __future__ import annotations
 
@@ -88,6 +88,55 @@ def time_test_rows(values: pd.Series, test_from: Any) -> np.ndarray:
     return is_test
 
 
+def group_test_rows(groups: pd.Series, test_size: float, seed: int) -> np.ndarray:
+    """Test rows by whole groups (a person, school, store): every row of a group is on
+    one side. Groups are drawn in a seeded random order until the test rows reach
+    `test_size` of the table; a missing group value is a group of its own."""
+    _require_fraction(test_size)
+    codes, uniques = pd.factorize(groups, sort=True, use_na_sentinel=False)
+    if len(uniques) < 2:
+        raise ReprolabError(
+            f"split.group_column: column '{groups.name}' holds {len(uniques)} group(s); "
+            "expected at least 2 to put some on each side"
+        )
+    sizes = np.bincount(codes, minlength=len(uniques))
+    order = np.random.default_rng(seed).permutation(len(uniques))
+    taken = np.cumsum(sizes[order])
+    # The fewest groups that reach the share, and never all of them.
+    count = min(int(np.searchsorted(taken, test_size * len(groups))) + 1, len(uniques) - 1)
+    chosen = np.zeros(len(uniques), dtype=bool)
+    chosen[order[:count]] = True
+    return chosen[codes]
+
+
+def describe_split(split: dict[str, Any], data: dict[str, Any]) -> str:
+    """What the split did, in words for the log (a regression is not stratified)."""
+    method = split.get("method")
+    if method == "stratified":
+        return "random" if data.get("task") == "regression" else "stratified"
+    if method == "time":
+        return f"time: test from {split.get('test_from')!r} of '{data.get('time_column')}'"
+    return f"group: whole groups of '{split.get('group_column')}' on each side"
+
+
+def time_index_hint(split: dict[str, Any], data: dict[str, Any]) -> str | None:
+    """A one-line hint when a table with time in it is split at random: the model is then
+    tested on rows older than some it learnt from, which production never offers."""
+    if split.get("method") != "stratified":
+        return None
+    dated = data.get("time_column") or next(
+        (c for c, why in (data.get("excluded") or {}).items() if str(why).startswith("datetime")),
+        None,
+    )
+    if not dated:
+        return None
+    return (
+        f"hint: column '{dated}' orders the rows in time, and the split is random: to test "
+        f"on the future as production will, split=time (with data.time_column={dated} and "
+        "split.test_from)"
+    )
+
+
 def test_rows(table: Any, data: dict[str, Any], split: dict[str, Any], seed: Any) -> np.ndarray:
     """Which rows of `table` (a frame, or anything that gives its columns one at a
     time) are test rows, as the `split` config section says."""
@@ -108,7 +157,23 @@ def test_rows(table: Any, data: dict[str, Any], split: dict[str, Any], seed: Any
         if time_column not in table.columns:
             raise ReprolabError(f"data.time_column: column '{time_column}' not found in the data")
         return time_test_rows(table[time_column], split["test_from"])
-    raise ReprolabError(f"split.method: unknown method {method!r}; expected 'stratified' or 'time'")
+    if method == "group":
+        group_column = split.get("group_column")
+        if group_column in (None, "", "???"):
+            raise ReprolabError(
+                "split.group_column: required and not set; expected the column whose rows "
+                "belong together (a person, school or store id): -S split.group_column=<column>"
+            )
+        if str(group_column) not in table.columns:
+            raise ReprolabError(
+                f"split.group_column: column {group_column!r} not found; expected a column of "
+                "the table"
+            )
+        test_size = number(split.get("test_size"), "split.test_size", 0.0, 1.0)
+        return group_test_rows(table[str(group_column)], test_size, seed)
+    raise ReprolabError(
+        f"split.method: unknown method {method!r}; expected 'stratified', 'time' or 'group'"
+    )
 
 
 def split_dataset(
@@ -162,5 +227,7 @@ def require_small_overlap(seen: int, test_rows: int, max_share: Any) -> None:
         raise ReprolabError(
             f"split: {seen} of {test_rows} test rows ({seen / test_rows:.1%}) are also training "
             f"rows; expected at most {max_share:.1%} (split.max_test_overlap): metrics on them "
-            "would flatter the model. Remove the duplicated rows (or raise the limit)"
+            "would flatter the model. Remove the duplicated rows, split whole groups when "
+            "rows repeat a person, school or store (split=group, split.group_column=<column>), "
+            "or raise the limit"
         )

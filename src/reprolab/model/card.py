@@ -69,6 +69,8 @@ def model_card(
             }
             if role == "categorical":
                 entry["categories"] = (contract.get("categories") or {}).get(column)
+            if role == "date_features":  # the model reads these parts of the date
+                entry["parts"] = list(params["features"]["date_parts"])
             features.append(entry)
     time_column = schema.get("time_column")
     latest = raw["latest"]
@@ -108,10 +110,10 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "## Input schema",
         "",
-        "| feature | role | dtype | categories |",
+        "| feature | role | dtype | categories (or date parts) |",
         "|---|---|---|---|",
         *(
-            f"| {f['name']} | {f['role']} | {f['dtype']} | {', '.join(map(str, f.get('categories') or []))} |"
+            f"| {f['name']} | {f['role']} | {f['dtype']} | {_values(f)} |"
             for f in card["input_schema"]["features"]
         ),
         "",
@@ -119,3 +121,10 @@ def render_markdown(card: dict[str, Any]) -> str:
         + (", ".join(f"{k} ({v})" for k, v in card["input_schema"]["excluded"].items()) or "none"),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _values(feature: dict[str, Any]) -> str:
+    """A feature's categories, or the calendar parts a date feature gives the model."""
+    if feature.get("parts"):
+        return "parts: " + ", ".join(feature["parts"])
+    return ", ".join(map(str, feature.get("categories") or []))

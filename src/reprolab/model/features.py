@@ -19,6 +19,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from reprolab.core.config import get
 from reprolab.core.errors import ReprolabError
 from reprolab.data.parquet_stream import BATCH_ROWS, ParquetColumns
 from reprolab.model.category_codes import CategoryCodes
@@ -97,13 +98,13 @@ def _choice(value: str, allowed: tuple[str, ...], key: str) -> str:
 
 def feature_dtype(features: dict[str, Any]) -> str:
     """`features.dtype`, the precision of the feature matrix."""
-    return _choice(features.get("dtype", "float64"), DTYPES, "features.dtype")
+    return _choice(get(features, "dtype", within="features"), DTYPES, "features.dtype")
 
 
 def categorical_encoding(features: dict[str, Any], model_target: str | None) -> str:
     """`features.categorical.encoding`, with `auto` resolved for the model."""
     encoding = _choice(
-        features["categorical"].get("encoding", "auto"),
+        get(features, "categorical.encoding", within="features"),
         ENCODINGS,
         "features.categorical.encoding",
     )
@@ -243,7 +244,7 @@ def build_preprocessor(
     if categorical:
         cat_steps = _categorical_steps(cat_cfg, encoding, dtype, cardinality, sparse)
         transformers.append(("cat", Pipeline(cat_steps), list(categorical)))
-    parts = _date_parts(features.get("date_parts", ["year", "month", "dayofweek"]))
+    parts = _date_parts(get(features, "date_parts", within="features"))
     if dates:
         date_steps = [
             ("parts", CalendarParts(parts)),

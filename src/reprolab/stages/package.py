@@ -5,6 +5,7 @@ from reprolab.core.shell import run_stage
 
 def package() -> str:
     import json
+    import os
     from pathlib import Path
 
     from reprolab.core.config import PARAMS_FILE, Paths, load_params
@@ -22,11 +23,13 @@ def package() -> str:
 
     params = load_params()
     # `dvc repro` runs whatever params.yaml says; say when that is not what conf/ gives.
+    # Not in `dvc exp run` (DVC names the experiment in DVC_EXP_NAME): there params.yaml
+    # is conf/ with the run's -S overrides, the documented way to experiment.
     composed = composed_text(Path())
-    if PARAMS_FILE.read_text(encoding="utf-8") != composed:
+    if not os.environ.get("DVC_EXP_NAME") and PARAMS_FILE.read_text(encoding="utf-8") != composed:
         log.info(
-            "params.yaml is not the composition of conf/ (an -S override or a hand edit; "
-            "`make params` and `dvc exp run` recompose it): %s",
+            "note: params.yaml is not the composition of conf/ (edited by hand, or left by an "
+            "experiment; `make params` recomposes it): %s",
             "; ".join(differences(PARAMS_FILE.read_text(encoding="utf-8"), composed)),
         )
     versions = {

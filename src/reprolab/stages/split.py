@@ -8,7 +8,7 @@ def split() -> str:
     from reprolab.core.files import log, read_yaml
     from reprolab.data.columns import model_columns
     from reprolab.data.parquet_stream import ParquetColumns
-    from reprolab.data.splitting import test_rows, write_split
+    from reprolab.data.splitting import describe_split, test_rows, time_index_hint, write_split
 
     params = load_params()
     schema = read_yaml(Paths.schema)
@@ -19,16 +19,19 @@ def split() -> str:
     if not labelled.all():
         log.info("dropped %d rows with no target %r", int((~labelled).sum()), schema["target"])
         table = ParquetColumns(Paths.raw, labelled)
+    hint = time_index_hint(get(params, "split"), schema)
+    if hint:
+        log.info(hint)
     is_test = test_rows(table, schema, get(params, "split"), get(params, "seed"))
     train, test, seen = write_split(
         table,
         is_test,
         (Paths.train, Paths.test),
         model_columns(schema),
-        get(params, "split.max_test_overlap", 0.5),
+        get(params, "split.max_test_overlap"),
     )
     return (
-        f"{train} train rows, {test} test rows ({get(params, 'split.method')}); "
+        f"{train} train rows, {test} test rows ({describe_split(get(params, 'split'), schema)}); "
         f"{seen} test rows equal a training row"
     )
 

@@ -19,7 +19,7 @@ def validate() -> str:
     log.info("reading %s (%d rows, %d columns)", Paths.raw, *table.shape)
     dropped = 0
     if data["target"] in table.columns:
-        keep = rows_with_target(table[data["target"]], data.get("missing_target", "fail"))
+        keep = rows_with_target(table[data["target"]], get(data, "missing_target", within="data"))
         if keep is not None:
             dropped = int((~keep).sum())
             table = ParquetColumns(Paths.raw, keep)

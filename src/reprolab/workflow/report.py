@@ -88,7 +88,7 @@ def compare_with(base: str) -> Comparison:
             return Comparison(
                 deltas, key_metrics, Verdict(verdict.passed, line), reasons, shared, note
             )
-    allowed = bool(gate_cfg.get("allow_incomparable", False))
+    allowed = bool(get(gate_cfg, "allow_incomparable", within="gate"))
     line = f"NOT COMPARABLE: {'; '.join(reasons)}; " + (
         "merging anyway (gate.allow_incomparable: true)"
         if allowed
