@@ -301,3 +301,28 @@ def test_panel_data_refused_by_the_overlap_guard_splits_by_group(root, tmp_path)
     test = pd.read_parquet(tmp_path / "data/interim/test.parquet")
     assert not set(train["person"]) & set(test["person"])
     assert len(test) == 80  # 20 whole people of 4 rows: a quarter of the rows
+
+
+def test_category_spellings_are_reported_and_folded_only_on_request(root, tmp_path):
+    spellings = ["Strong Democrat"] * 50 + ["strong democrat "] * 4 + ["Strong Democat"]
+    income = np.random.default_rng(0).normal(50, 10, 100).round(3)
+    frame = pd.DataFrame({"party": spellings + ["Independent"] * 45, "income": income,
+                          "voted": ["yes", "no"] * 50})  # fmt: skip
+    _write(tmp_path / "data/external/t.csv", frame)
+    data = ["data=csv", "data.path=data/external/t.csv", "data.target=voted"]
+    compose_to(tmp_path / "params.yaml", root, data)
+    stage, result = _first_failure(tmp_path, root)
+    assert stage == "", result.stderr
+    assert "validate: warning: column 'party': spellings that are likely one category" in (
+        _stage(tmp_path, root, "validate").stderr
+    )
+    report = json.loads((tmp_path / "reports/validation.json").read_text())
+    assert [g["kind"] for g in report["category_variants"]["party"]] == [
+        "case, spaces or punctuation",
+        "typo",
+    ]
+    compose_to(tmp_path / "params.yaml", root, [*data, "data.categories_normalize=true"])
+    ingest = _stage(tmp_path, root, "ingest")
+    assert "folded 'strong democrat ' (4 rows) into 'Strong Democrat'" in ingest.stderr
+    raw = pd.read_parquet(tmp_path / "data/raw/dataset.parquet")
+    assert sorted(raw["party"].unique()) == ["Independent", "Strong Democat", "Strong Democrat"]

@@ -138,6 +138,9 @@ def data_section(data: Any, key: str = "data") -> None:
     for name in COLUMN_LIST_KEYS:
         columns(data.get(name), f"{key}.{name}")
     roles(data, key)
+    fold = data.get("categories_normalize")
+    if fold is not None and not isinstance(fold, bool):
+        raise _fail(f"{key}.categories_normalize", fold, "true or false")
     name = data.get("name")
     if name is not None and not isinstance(name, str | int | float):
         raise _fail(f"{key}.name", name, "a name (text), or null")

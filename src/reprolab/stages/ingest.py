@@ -6,6 +6,7 @@ from reprolab.core.shell import run_stage
 def ingest() -> str:
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.files import log, write_parquet
+    from reprolab.data.category_variants import fold_case_and_space
     from reprolab.data.config_shapes import required_target
     from reprolab.data.sources import load_source
     from reprolab.data.tables import normalize_booleans
@@ -24,6 +25,11 @@ def ingest() -> str:
     log.info("read %s (%d rows, %d columns)", where, len(frame), frame.shape[1])
     for column in normalize_booleans(frame):
         log.info("column %r: true/false values stored as the strings 'True'/'False'", column)
+    if get(data, "categories_normalize", within="data"):
+        for column in frame.columns:
+            frame[column], folds = fold_case_and_space(frame[column])
+            for note in folds:
+                log.info("column %r: %s (data.categories_normalize)", column, note)
     frame.columns = [str(column) for column in frame.columns]
     write_parquet(Paths.raw, frame)
     return f"ingested {len(frame)} rows from {where}"

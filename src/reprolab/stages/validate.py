@@ -7,6 +7,7 @@ def validate() -> str:
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.files import log, write_json, write_yaml
     from reprolab.data import config_shapes
+    from reprolab.data.category_variants import variant_groups, variant_warning
     from reprolab.data.contract import require_valid, rows_with_target, validate_table
     from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.data.schema_inference import effective_schema, pinned_schema
@@ -44,6 +45,12 @@ def validate() -> str:
         len(schema["categorical"]),
     )
     report = {**validate_table(table, table.batches(), schema), "dropped_missing_target": dropped}
+    variants = {c: variant_groups(table[c]) for c in schema["categorical"] if c in table.columns}
+    variants = {column: groups for column, groups in variants.items() if groups}
+    for column, groups in variants.items():
+        log.warning("warning: %s", variant_warning(column, groups))
+    if variants:  # said only when found: the report of clean data keeps its bytes
+        report["category_variants"] = variants
     if report.get("duplicate_rows"):
         log.info("%d rows repeat an earlier row (features and target)", report["duplicate_rows"])
     # Both are written either way: after a failure they are what the user reads.
