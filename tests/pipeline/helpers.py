@@ -88,3 +88,20 @@ def commit_remote_and_grid(repo: Path, storage: Path, grid: dict) -> Path:
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "a remote and a grid for Ray")
     return repo
+
+
+def ranked_tables(text: str) -> dict[str, list[list[str]]]:
+    """`make exps` output as {section title: rows of cells}, the header row first."""
+    tables: dict[str, list[list[str]]] = {}
+    title = ""
+    for line in text.splitlines():
+        if line.startswith("|") and not line.startswith("|-"):
+            tables.setdefault(title, []).append([c.strip() for c in line.strip("|").split("|")])
+        elif line and not line.startswith("|"):
+            title = line
+    return tables
+
+
+def listed(text: str) -> set[str]:
+    """Every cell of every table in `make exps` output."""
+    return {cell for rows in ranked_tables(text).values() for row in rows for cell in row}

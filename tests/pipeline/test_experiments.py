@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .helpers import experiments, run
+from .helpers import experiments, ranked_tables, run
 
 pytestmark = pytest.mark.pipeline
 
@@ -67,24 +67,25 @@ def test_workspace_sweep_restores_the_workspace(repo):
 
 def test_ranked_table_puts_the_best_first(repo):
     # HEAD's experiments only: the rows experiments() reads too.
-    table = run(
-        repo, sys.executable, "-m", "reprolab.workflow.experiments", "--commits", "1"
-    ).stdout.splitlines()
-    assert table[0].startswith("| rank | experiment | baseline | model.C | balanced_accuracy ↑ |")
-    names = [line.split(" | ")[1] for line in table[2:]]
+    text = run(repo, sys.executable, "-m", "reprolab.workflow.experiments", "--commits", "1").stdout
+    tables = ranked_tables(text)
+    title, ranked = next(iter(tables.items()))
+    assert title.startswith("Ranked: target species, classification, measured on the test rows")
+    assert ranked[0][:5] == ["rank", "experiment", "baseline", "balanced_accuracy ↑", "log_loss"]
+    assert "model.C" in ranked[0]
+    names = [row[1] for row in ranked[1:]]
     by_name = {e["name"]: e["metrics"] for e in experiments(repo)}
-    assert "(failed: Experiment run failed)" in names[-1]
-    keys = [(-by_name[n]["balanced_accuracy"], by_name[n]["log_loss"]) for n in names[:-1]]
+    keys = [(-by_name[n]["balanced_accuracy"], by_name[n]["log_loss"]) for n in names]
     assert keys == sorted(keys)
-    assert len(names) == 8  # main, six experiments and the failed one
+    assert len(names) == 6  # six experiments; the commit is a baseline, not ranked
+    assert [row[0] for row in tables["Baseline commits (not ranked):"][1:]] == ["main"]
+    assert tables["Failed runs:"][1][2].startswith("Experiment run failed")
 
 
 def test_promote_writes_the_best_experiment_into_conf(repo):
     # HEAD's experiments only: the rows experiments() reads too.
-    table = run(
-        repo, sys.executable, "-m", "reprolab.workflow.experiments", "--commits", "1"
-    ).stdout.splitlines()
-    best = next(name for name in (line.split(" | ")[1] for line in table[2:]) if name != "main")
+    text = run(repo, sys.executable, "-m", "reprolab.workflow.experiments", "--commits", "1").stdout
+    best = next(iter(ranked_tables(text).values()))[1][1]
     shown = json.loads(run(repo, "dvc", "exp", "show", "--json").stdout)
     rev = next(
         r["rev"]

@@ -1,7 +1,8 @@
 import pytest
 
 from reprolab.core.errors import ReprolabError
-from reprolab.workflow.experiment_table import differing_params, parse_exp_show, rank, to_markdown
+from reprolab.workflow.experiment_report import render
+from reprolab.workflow.experiment_table import differing_params, parse_exp_show, rank
 
 COMPARE = {
     "primary_metric": "balanced_accuracy",
@@ -57,13 +58,80 @@ def test_only_differing_params_are_columns(payload):
     assert differing_params(parse_exp_show(payload)) == ["model.C"]
 
 
-def test_markdown_table_is_ranked_with_primary_metric_first(payload):
-    table = to_markdown(parse_exp_show(payload), COMPARE).splitlines()
-    assert table[0] == (
-        "| rank | experiment | baseline | model.C | balanced_accuracy ↑ | accuracy | log_loss |"
+def _cells(line):
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_the_table_ranks_experiments_and_lists_commits_and_failures_apart(payload):
+    text = render(parse_exp_show(payload), COMPARE)
+    lines = text.splitlines()
+    assert lines[0] == "Ranked: target None, classification, measured on the test rows of main"
+    assert _cells(lines[2]) == [
+        "rank", "experiment", "baseline", "balanced_accuracy ↑", "log_loss", "model.C", "accuracy"
+    ]  # fmt: skip
+    assert _cells(lines[4]) == ["1", "best", "main", "0.9500", "0.1000", "5.0", "0.9600"]
+    assert _cells(lines[5])[:2] == ["2", "tie-worse"] and len(lines[4]) == len(lines[5])
+    # The commit is a baseline, not a ranked run; the failed run is named with its error.
+    baselines = lines.index("Baseline commits (not ranked):")
+    assert _cells(lines[baselines + 4]) == [
+        "main",
+        "-",
+        "balanced_accuracy 0.9000, log_loss 0.3000",
+    ]
+    failed = lines.index("Failed runs:")
+    assert _cells(lines[failed + 4]) == ["broken", "main", "failed to reproduce 'train'"]
+
+
+def _houses_payload():
+    """HEAD on penguins; runs on two CSVs with other targets, tasks and test rows."""
+
+    def rev(name, target, metrics, md5, **params):
+        entry = _rev(name, {"data": {"target": target}, **params}, metrics)
+        entry["data"]["outs"] = {"data/interim/test.parquet": {"hash": md5}}
+        return entry
+
+    main = rev("main", "species", {"balanced_accuracy": 0.97, "log_loss": 0.1}, "aaa", seed=1)
+    main["experiments"] = [
+        {"revs": [rev("forest", "species", {"balanced_accuracy": 0.98, "log_loss": 0.2}, "aaa", seed=1)]},
+        {"revs": [rev("pct-ridge", "pct_above", {"rmse": 4.0, "mae": 3.0, "r2": 0.15}, "bbb")]},
+        {"revs": [rev("pct-forest", "pct_above", {"rmse": 2.0, "mae": 1.5, "r2": 0.83}, "bbb")]},
+        {"revs": [rev("other-seed", "species", {"balanced_accuracy": 0.99, "log_loss": 0.1}, "ccc", seed=2)]},
+    ]  # fmt: skip
+    return [main]
+
+
+def test_runs_on_other_evaluation_data_are_ranked_apart_saying_why():
+    ranking = {"primary_metric": "auto", "direction": "auto", "secondary_metric": "auto",
+               "secondary_direction": "auto", "key_metrics": "auto"}  # fmt: skip
+    text = render(parse_exp_show(_houses_payload()), ranking)
+    sections = [line for line in text.splitlines() if line.startswith(("Ranked", "Apart"))]
+    assert sections == [
+        "Ranked: target species, classification, measured on the test rows of main",
+        "Apart, not comparable with main (other target: pct_above; other task: regression):",
+        "Apart, not comparable with main (other test rows (ccc: another data version, split or "
+        "seed)):",
+    ]
+    ranked = [_cells(line)[1] for line in text.splitlines() if line.startswith("| 1 ")]
+    assert ranked == ["forest", "pct-forest", "other-seed"]  # lower rmse first among its own
+    assert (
+        "rmse ↓" in text
+        and "main"
+        not in [_cells(line)[1] for line in text.splitlines() if line.startswith("| ")][:3]
     )
-    assert table[2] == "| 1 | best | main | 5.0 | 0.9500 | 0.9600 | 0.1000 |"
-    assert table[-1].startswith("| 4 | broken (failed: failed to reproduce 'train') | main |")
+
+
+def test_a_table_fits_120_columns_and_names_what_it_left_out():
+    params = {f"model.param_{i:02d}": i for i in range(30)}
+    main = _rev("main", {}, {"balanced_accuracy": 0.9, "log_loss": 0.3})
+    main["experiments"] = [
+        {"revs": [_rev(f"run-{n}", {k: v + n for k, v in params.items()}, {"balanced_accuracy": 0.9 + n / 100, "log_loss": 0.2})]}
+        for n in range(3)
+    ]  # fmt: skip
+    text = render(parse_exp_show([main]), COMPARE)
+    assert max(map(len, text.splitlines()[:8])) <= 120
+    assert "Left out to fit 120 columns: " in text and "(--wide shows them)" in text
+    wide = render(parse_exp_show([main]), COMPARE, wide=True)
+    assert "model.param_29" in wide and "Left out" not in wide
 
 
 def test_unknown_direction_names_the_key(payload):

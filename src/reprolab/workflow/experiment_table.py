@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reprolab.core.config import flatten
-from reprolab.workflow.ranking import sort_key
+from reprolab.workflow.ranking import sort_key, task_of
 
 METRICS_FILE = "metrics/evaluate.json"
 PARAMS_FILE = "params.yaml"
+
+
+TEST_SPLIT = "data/interim/test.parquet"
 
 
 @dataclass
@@ -23,6 +26,15 @@ class Experiment:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    # What its metrics were measured on: the md5 of its test split (dvc.lock's).
+    test_md5: str | None = None
+    is_commit: bool = False
+
+    def evaluation(self) -> tuple[Any, str, str | None]:
+        """(target, task, test split md5): runs are comparable when these are equal,
+        the merge gate's rule."""
+        names = {k for k, v in self.metrics.items() if isinstance(v, int | float)}
+        return self.params.get("data.target"), task_of(names), self.test_md5
 
 
 def _short(rev: str) -> str:
@@ -45,6 +57,7 @@ def _experiment(entry: dict[str, Any], baseline: str) -> Experiment:
     if entry.get("error"):
         # DVC shows a failed run with its baseline's metrics files: they are not its own.
         metrics = {}
+    test_split = (data.get("outs") or {}).get(TEST_SPLIT) or {}
     return Experiment(
         name=entry.get("name") or _short(entry.get("rev", "")),
         rev=entry.get("rev", ""),
@@ -52,6 +65,7 @@ def _experiment(entry: dict[str, Any], baseline: str) -> Experiment:
         params=params,
         metrics=metrics,
         error=error,
+        test_md5=test_split.get("hash"),
     )
 
 
@@ -61,6 +75,7 @@ def parse_exp_show(payload: list[dict[str, Any]]) -> list[Experiment]:
     for commit in payload:
         name = commit.get("name") or _short(commit.get("rev", ""))
         rows.append(_experiment(commit, name))
+        rows[-1].is_commit = commit.get("rev") != "workspace"
         for group in commit.get("experiments") or []:
             for rev in group.get("revs") or []:
                 rows.append(_experiment(rev, name))
@@ -76,39 +91,3 @@ def differing_params(rows: list[Experiment]) -> list[str]:
 def rank(rows: list[Experiment], compare: dict[str, Any]) -> list[Experiment]:
     """Best first, by the primary metric and then the secondary metric of `compare`."""
     return sorted(rows, key=lambda row: sort_key(row.metrics, compare))
-
-
-def _cell(value: Any, digits: int | None = None) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and digits is not None:
-        return f"{value:.{digits}f}"
-    return str(value).replace("|", "\\|")
-
-
-def to_markdown(rows: list[Experiment], compare: dict[str, Any]) -> str:
-    """A ranked table: experiment, differing params, key metrics (primary first)."""
-    primary = compare["primary_metric"]
-    metrics = [primary, *(m for m in compare.get("key_metrics", []) if m != primary)]
-    params = differing_params(rows)
-    arrow = "↑" if compare["direction"] == "maximize" else "↓"
-    header = [
-        "rank",
-        "experiment",
-        "baseline",
-        *params,
-        *(f"{m} {arrow}" if m == primary else m for m in metrics),
-    ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for number, row in enumerate(rank(rows, compare), start=1):
-        cells = [
-            str(number),
-            row.name,
-            row.baseline,
-            *(_cell(row.params.get(p)) for p in params),
-            *(_cell(row.metrics.get(m), 4) for m in metrics),
-        ]
-        if row.error:
-            cells[1] += f" (failed: {_cell(row.error)})"
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"

@@ -1,10 +1,13 @@
-"""Print the experiments as a Markdown table ranked by the primary metric.
+"""Print the experiments as Markdown tables ranked by the primary metric.
 
     python -m reprolab.workflow.experiments            # what `make exps` runs: experiments of the last 10 commits
     python -m reprolab.workflow.experiments --all      # `make exps ALL=1`: of every commit
 
-Only params that differ between the listed runs are shown, with the key metrics
-from `ranking.key_metrics` (primary metric first, direction from the config).
+Runs are ranked only against runs measured on the same evaluation data (target, task,
+test rows), those of HEAD first; commits are listed as baselines. Only params that
+differ between the ranked runs are shown, with the key metrics of `ranking.key_metrics`
+(primary metric first, direction from the config), as long as a table fits 120
+characters (`--wide`: all of them).
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ import sys
 
 from reprolab.core.config import get, load_params
 from reprolab.core.shell import command_parser, user_errors
-from reprolab.workflow.experiment_table import parse_exp_show, to_markdown
-from reprolab.workflow.ranking import resolve_compare
+from reprolab.workflow.experiment_report import render
+from reprolab.workflow.experiment_table import parse_exp_show
 from reprolab.workflow.vcs import dvc, git
 
 # refs/exps/<2 hex>/<38 hex>/<name>: one per experiment (not the queue's own refs).
@@ -49,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         help="experiments of this many recent commits of the current branch (default 10)",
     )
     parser.add_argument("--workspace", action="store_true", help="include the workspace row")
+    parser.add_argument(
+        "--wide", action="store_true", help="every differing param and key metric, however wide"
+    )
     args = parser.parse_args(argv)
     with user_errors("exps"):
         scope = ["--all-commits"] if args.all_commits else ["-n", str(max(args.commits, 1))]
@@ -56,9 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         shown = sum(1 for row in rows if row.name != row.baseline and row.rev != "workspace")
         if not args.workspace:
             rows = [row for row in rows if row.rev != "workspace"]
-        names = {name for row in rows for name in row.metrics}
-        compare = resolve_compare(get(load_params(), "ranking"), names)
-        print(to_markdown(rows, compare), end="")
+        print(render(rows, get(load_params(), "ranking"), wide=args.wide), end="")
         hidden = experiment_count() - shown
         if hidden > 0 and not args.all_commits:
             print(
