@@ -129,7 +129,27 @@ def test_outputs_are_the_paths_the_code_writes():
 def test_metrics_and_plot_data_are_tracked_by_git_not_the_cache():
     evaluate = PIPELINE["stages"]["evaluate"]
     entries = evaluate["metrics"] + evaluate["outs"]
-    assert all(next(iter(e.values())) == {"cache": False} for e in entries)
+    assert all(next(iter(e.values()))["cache"] is False for e in entries)
+
+
+def test_outputs_kept_in_git_survive_a_failed_stage():
+    """No cache holds a `cache: false` output: DVC must not delete it before its stage
+    runs (persist), or a failing stage loses the last good one."""
+    kept = [
+        (name, next(iter(entry)))
+        for name, stage in PIPELINE["stages"].items()
+        for entry in stage.get("outs", []) + stage.get("metrics", [])
+        if isinstance(entry, dict) and next(iter(entry.values())).get("cache") is False
+    ]
+    assert len(kept) >= 13
+    for name, path in kept:
+        entry = next(
+            e
+            for e in PIPELINE["stages"][name].get("outs", [])
+            + PIPELINE["stages"][name].get("metrics", [])
+            if isinstance(e, dict) and path in e
+        )
+        assert entry[path] == {"cache": False, "persist": True}, (name, path)
     plotted = {next(iter(p)) for p in PIPELINE["plots"]}
     assert plotted == {
         str(Paths.confusion),

@@ -66,3 +66,26 @@ def test_killed_while_writing_the_model_then_repro_completes_identically(repo, t
     # An uninterrupted run of the same stage gives the same bytes (same hashes).
     run(repo, "dvc", "repro", "--force", "--single-item", "train")
     assert (repo / "dvc.lock").read_text() == recovered
+
+
+def test_a_failing_stage_keeps_the_last_good_uncommitted_outputs_kept_in_git(repo):
+    """DVC deletes a stage's outputs before running it: the git-tracked ones (metrics,
+    plots, reports) that no cache holds were lost when the stage then failed."""
+    run(repo, "dvc", "repro")
+    (repo / "data/production").mkdir(exist_ok=True)
+    # A good batch: the last good monitor outputs, uncommitted.
+    import pandas as pd
+
+    test = pd.read_parquet(repo / "data/interim/test.parquet")
+    test.to_csv(repo / "data/production/week1.csv", index=False)
+    run(repo, "dvc", "repro")
+    kept = {p: (repo / p).read_bytes() for p in ("metrics/monitor.json", "plots/drift.json", "reports/monitor.md")}  # fmt: skip
+    assert run(repo, "git", "status", "--porcelain", "--", "metrics/monitor.json").stdout
+    # A batch the monitor refuses: the stage fails, its last good outputs stay.
+    test.assign(body_mass_g="heavy").to_csv(repo / "data/production/week2.csv", index=False)
+    failed = run(repo, "dvc", "repro", check=False)
+    assert failed.returncode != 0 and "monitor: error: " in failed.stderr
+    assert {p: (repo / p).read_bytes() for p in kept} == kept
+    (repo / "data/production/week2.csv").unlink()
+    (repo / "data/production/week1.csv").unlink()
+    run(repo, "dvc", "repro")

@@ -171,3 +171,33 @@ def test_sigterm_during_a_workspace_sweep_restores_the_workspace(repo):
     time.sleep(2)  # nothing of the stopped run may write after the restore
     assert run(repo, "git", "status", "--porcelain").stdout == ""
     assert "up to date" in run(repo, "dvc", "status").stdout
+
+
+def test_a_run_on_unversioned_files_is_not_promoted_and_nothing_changes(repo):
+    from .tables import houses
+
+    def reset():
+        run(repo, sys.executable, "-m", "reprolab.workflow.reset")
+
+    def refused(name):
+        config = (repo / "conf/config.yaml").read_bytes()
+        result = run(repo, sys.executable, "-m", "reprolab.workflow.promote", name, check=False)
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert (repo / "conf/config.yaml").read_bytes() == config
+        assert run(repo, "git", "status", "--porcelain", "--", "conf").stdout == ""
+        return result.stderr
+
+    reset()
+    houses(rows=80).to_csv(repo / "data/external/copied.csv", index=False)  # never `dvc add`ed
+    data = ["data=csv", "data.path=data/external/copied.csv", "data.target=price", "model=ridge"]
+    exp_run(repo, "on-a-copy", *data)
+    said = refused("on-a-copy")
+    assert "depends on files that neither git nor DVC versions: data/external/copied.csv" in said
+    assert "`dvc add data/external/copied.csv`" in said
+    (repo / "data/external/copied.csv").unlink()
+    reset()
+    exp_run(repo, "before-a-stray", "model.C=0.3")
+    (repo / "data/external/stray.csv").write_text("a,b\n1,2\n")  # added after the run
+    assert "data/external/stray.csv" in refused("before-a-stray")
+    (repo / "data/external/stray.csv").unlink()
+    reset()

@@ -132,13 +132,13 @@ def test_table_kind_ignores_the_case_of_extensions(name, kind):
 
 
 def test_table_files_name_what_they_leave_out(tmp_path, caplog):
-    for name in ("WEEK.CSV", "b.parquet", "notes.md", ".gitkeep"):
+    for name in ("WEEK.CSV", "b.parquet", "notes.md", ".gitkeep", "README.md"):
         (tmp_path / name).write_text("x")
     with caplog.at_level("INFO", logger="reprolab"):
         found = table_files(tmp_path)
     assert [p.name for p in found] == ["WEEK.CSV", "b.parquet"]
     assert "ignored" in caplog.text and "notes.md" in caplog.text
-    assert ".gitkeep" not in caplog.text
+    assert ".gitkeep" not in caplog.text and "README" not in caplog.text
 
 
 FULL_DISK = """

@@ -208,10 +208,10 @@ def table_kind(path: Path) -> str | None:
 def table_files(folder: Path) -> list[Path]:
     """The CSV and parquet files in `folder`, by name whatever the case of the extension.
     Any other file is named in the log, so that a table nobody reads is never left out
-    without a word (hidden files, e.g. .gitkeep, are skipped)."""
+    without a word (hidden files, e.g. .gitkeep, and the folder's README are skipped)."""
     found = []
     for path in sorted(folder.glob("*")):
-        if path.name.startswith("."):
+        if path.name.startswith(".") or path.name.upper().startswith("README"):
             continue
         if path.is_file() and table_kind(path) is not None:
             found.append(path)

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -25,7 +26,14 @@ from typing import Any
 
 import yaml
 
-from reprolab.core.config import CONF_DIR, PARAMS_FILE, PIPELINE_STATE
+from reprolab.core.config import (
+    CONF_DIR,
+    EXTERNAL_DIR,
+    PARAMS_FILE,
+    PIPELINE_STATE,
+    PRODUCTION_DIR,
+    SCHEMAS_DIR,
+)
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import write_bytes
 from reprolab.core.shell import command_parser, user_errors
@@ -37,10 +45,13 @@ from reprolab.workflow.vcs import (
     changed_pipeline_files,
     experiment_revision,
     last_line,
+    unversioned_inputs,
     workspace_matches,
 )
 
 CONFIG = CONF_DIR / "config.yaml"
+# The folders whose files stages read (dvc.yaml's deps): all must be versioned.
+INPUT_FOLDERS = tuple(p.as_posix() for p in (EXTERNAL_DIR, PRODUCTION_DIR, SCHEMAS_DIR))
 
 
 def _yaml():
@@ -130,6 +141,8 @@ def promote(name: str) -> str:
             f"{dirty[0].strip()}) that are not experiment {name}; expected a clean workspace "
             f"or {name} applied: commit them, or {RESET_HINT}"
         )
+    # Everything is checked before anything is written: a refused promotion changes nothing.
+    _refuse_unversioned_inputs(name, revision)
     applied = call("dvc", "exp", "apply", name, check=False)
     # Its outputs not in this cache (it ran elsewhere): applied, then pulled below.
     if applied.returncode != 0 and "missing-files" not in applied.stderr + applied.stdout:
@@ -166,15 +179,52 @@ def promote(name: str) -> str:
             "conf/config.yaml was left as it was and the workspace holds the applied "
             f"experiment ({RESET_HINT})"
         )
-    status = call("dvc", "status", "--quiet", check=False)
-    if status.returncode != 0:
-        raise ReprolabError(
-            f"dvc status is not clean after promoting {name}: {status.stdout.strip()}; {RESET_HINT}"
-        )
+    _require_clean_status(name, original, written)
     choices = " ".join(f"{g}={o}" for g, o in groups.items() if o != current[g])
     changed = " ".join(f"{k}={v}" for k, v in values.items())
     files = "".join(f"; wrote {path}" for path in written)
     return f"promoted {name}: {choices or 'same groups'} {changed}".rstrip() + files
+
+
+def _refuse_unversioned_inputs(name: str, revision: str) -> None:
+    unversioned = unversioned_inputs(revision, INPUT_FOLDERS)
+    if unversioned:
+        shown = " ".join(unversioned[:5]) + (" ..." if len(unversioned) > 5 else "")
+        raise ReprolabError(
+            f"experiment {name!r} depends on files that neither git nor DVC versions: "
+            f"{shown}; expected every input versioned, or a clone cannot rebuild it: "
+            f"`dvc add {unversioned[0]}` and commit its .dvc file (or remove a stray file), "
+            "then promote again (nothing was changed)"
+        )
+
+
+def _require_clean_status(name: str, original: bytes, written: list[Path]) -> None:
+    """`dvc status` clean with the experiment applied, else conf/ as it was and why."""
+    status = call("dvc", "status", "--json", check=False)
+    not_clean = (
+        json.loads(status.stdout or "{}") if status.returncode == 0 else {"dvc": status.stderr}
+    )
+    if not_clean:
+        write_bytes(CONFIG, original)
+        for path in written:
+            path.unlink()
+        raise ReprolabError(
+            f"dvc status is not clean with {name} applied ({status_summary(not_clean)}); "
+            f"expected its outputs to match its inputs: conf/ was left as it was; {RESET_HINT}"
+        )
+
+
+def status_summary(status: dict[str, Any]) -> str:
+    """`dvc status --json` in a few words: each stage and what changed in it."""
+    parts = []
+    for stage, entries in list(status.items())[:4]:
+        found = [
+            f"{what} {', '.join(sorted(paths)) if isinstance(paths, dict) else paths}"
+            for entry in (entries if isinstance(entries, list) else [entries])
+            for what, paths in (entry.items() if isinstance(entry, dict) else [("", entry)])
+        ]
+        parts.append(f"{stage}: {'; '.join(found) or 'changed'}")
+    return "; ".join(parts)
 
 
 def _outputs_from_remote(name: str) -> None:

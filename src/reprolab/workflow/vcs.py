@@ -110,6 +110,31 @@ def experiment_revision(name: str, cwd: Path | None = None) -> str | None:
     return None
 
 
+def unversioned_inputs(
+    revision: str, folders: tuple[str, ...], cwd: Path | None = None
+) -> list[str]:
+    """Files a run at `revision` read that a clone would not have: files in the stages'
+    input `folders` that neither git nor DVC versions (untracked and not ignored), and
+    the files its params name (data.path, data.schema_file) that the revision does not
+    version, by git or by a `.dvc` file of their own or of a folder above them."""
+    import yaml  # noqa: PLC0415
+
+    stray = git("ls-files", "--others", "--exclude-standard", "--", *folders, cwd=cwd).split()
+    tracked = set(git("ls-tree", "-r", "--name-only", revision, "--", *folders, cwd=cwd).split())
+    params = yaml.safe_load(git("show", f"{revision}:params.yaml", cwd=cwd)) or {}
+    data = params.get("data") or {}
+    named = [str(data[key]) for key in ("path", "schema_file") if data.get(key)]
+    missing = [path for path in named if not _versioned(Path(path), tracked)]
+    return sorted({*stray, *missing})
+
+
+def _versioned(path: Path, tracked: set[str]) -> bool:
+    candidates = [path, *path.parents]
+    return path.as_posix() in tracked or any(
+        f"{p.as_posix()}.dvc" in tracked for p in candidates if p.as_posix() != "."
+    )
+
+
 def workspace_matches(revision: str, cwd: Path | None = None) -> bool:
     """Do the pipeline files in the workspace equal those of `revision`?"""
     result = call("git", "diff", "--quiet", revision, "--", *PIPELINE_STATE, cwd=cwd, check=False)
