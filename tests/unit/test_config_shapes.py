@@ -149,3 +149,15 @@ def test_column_names_yaml_read_as_numbers_mean_their_text():
     assert (named["target"], named["numeric"], named["categorical"]) == ("2", ["0", "x"], ["1"])
     assert named["schema"] == {"ranges": {"0": [1, 2]}, "required": ["1"]}
     assert data["target"] == 2  # the config itself is not changed
+
+
+@pytest.mark.parametrize(("make", "found"), [("dir", "a directory"), (None, "not found")])
+def test_a_schema_file_that_is_not_a_file_names_the_key(tmp_path, monkeypatch, make, found):
+    from reprolab.data.schema_inference import pinned_schema
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "schemas").mkdir()
+    if make == "dir":
+        (tmp_path / "schemas/pinned").mkdir()
+    with pytest.raises(ReprolabError, match=rf"^data.schema_file: schemas/pinned is {found}"):
+        pinned_schema("schemas/pinned")

@@ -88,6 +88,8 @@ def read_yaml(path: Path) -> Any:
         raise ReprolabError(
             f"{path}: file not found; expected the output of an earlier stage (run `dvc repro`)"
         )
+    if not path.is_file():
+        raise ReprolabError(f"{path}: not a regular file (a directory?); expected a YAML file")
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:

@@ -289,4 +289,10 @@ def pinned_schema(value: Any) -> dict[str, Any]:
             f"data.schema_file: {pinned} is outside {SCHEMAS_DIR}/; expected it there "
             "(validate depends on that folder)"
         )
+    if not pinned.is_file():
+        found = "a directory" if pinned.is_dir() else "not found"
+        raise ReprolabError(
+            f"data.schema_file: {pinned} is {found}; expected a YAML file under {SCHEMAS_DIR}/ "
+            "(a copy of reports/schema.yaml)"
+        )
     return require_schema_keys(read_yaml(pinned), str(pinned))
