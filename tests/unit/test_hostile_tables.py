@@ -168,3 +168,33 @@ def test_a_write_that_fails_for_space_is_one_line_and_keeps_the_old_file(tmp_pat
     assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert target.read_text() == '{"accuracy": 0.9}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]  # no temp file left
+
+
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [("n,a,b,c\n", "1,x,2\n"), ("a,b\n", "1,x,2\n")],
+    ids=["header one longer", "rows one longer"],
+)
+def test_a_header_that_does_not_fit_its_rows_is_refused_naming_the_line(tmp_path, header, row):
+    """pandas shifted every column (or made the first one the row index) without a word."""
+    (tmp_path / "t.csv").write_text(header + row * 30)
+    with pytest.raises(ReprolabError, match=r"t.csv: line 2 has 3 values but the header names"):
+        read_csv(tmp_path / "t.csv")
+
+
+@pytest.mark.parametrize(
+    ("values", "unit", "numbers"),
+    [
+        (["12%", "5 %", "-3%", "7%"], "%", [12, 5, -3, 7]),
+        (["$1,234.5", "-$5", "$ 7", "$0.5"], "$", [1234.5, -5, 7, 0.5]),
+        (["3 €", "4€", "5 €", "1€"], "€", [3, 4, 5, 1]),
+    ],
+)
+def test_numbers_written_with_a_unit_are_numbers_and_it_is_said(tmp_path, caplog, values, unit,
+                                                                 numbers):  # fmt: skip
+    rows = "".join(f'"{v}",{i % 2}\n' for i, v in enumerate(values * 10))
+    (tmp_path / "t.csv").write_text("amount,label\n" + rows)
+    with caplog.at_level("INFO", logger="reprolab"):
+        frame = read_csv(tmp_path / "t.csv")
+    assert frame["amount"].tolist()[:4] == numbers
+    assert f"column 'amount': values written with {unit!r} read as numbers" in caplog.text

@@ -80,3 +80,16 @@ def test_a_column_named_in_the_config_but_not_in_the_table_is_refused(
     edit(data_cfg)
     with pytest.raises(ReprolabError, match=rf"^{key}: column\(s\) \['no"):
         effective_schema(penguins, data_cfg)
+
+
+def test_a_regression_target_must_be_finite_numbers():
+    import numpy as np
+    import pandas as pd
+
+    from reprolab.data.contract import validate_frame
+
+    frame = pd.DataFrame({"x": np.arange(30.0), "y": [np.inf, *np.arange(29.0)]})
+    schema = {"task": "regression", "target": "y", "numeric": ["x"], "categorical": [],
+              "schema": {"min_rows": 1}}  # fmt: skip
+    failures = validate_frame(frame, schema)["failures"]
+    assert [(f["column"], f["check"]) for f in failures] == [("y", "is_finite")]

@@ -221,3 +221,24 @@ def test_the_split_says_what_it_did():
     assert hint.startswith("hint: column 'day' orders the rows in time, and the split is random")
     assert time_index_hint({"method": "time"}, {"time_column": "day"}) is None
     assert time_index_hint(stratified, {"time_column": None, "excluded": {}}) is None
+
+
+def test_a_training_side_of_one_class_is_refused_naming_the_cause():
+    from reprolab.data.splitting import require_classes_to_learn
+
+    labels = pd.Series(["a"] * 6 + ["a", "b"])
+    with pytest.raises(
+        ReprolabError, match=r"every one of the 6 training rows is of class \['a'\]"
+    ):
+        require_classes_to_learn(labels, np.array([False] * 6 + [True] * 2))
+    require_classes_to_learn(labels, np.array([True] * 6 + [False] * 2))
+
+
+def test_a_schema_without_features_is_refused_naming_what_was_excluded():
+    from reprolab.data.schema_inference import require_features
+
+    schema = {"target": "t", "numeric": [], "categorical": [], "date_features": [],
+              "excluded": {"id": "id-like: a distinct value on every row"}}  # fmt: skip
+    with pytest.raises(ReprolabError, match=r"^data: no feature columns .*excluded id: id-like"):
+        require_features(schema)
+    require_features({**schema, "numeric": ["x"]})

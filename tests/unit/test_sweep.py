@@ -88,5 +88,8 @@ def test_ray_run_names_never_reuse_an_experiment_name(tmp_path, monkeypatch):
 def test_bad_ray_settings_name_the_key(cfg, key):
     from reprolab.workflow.ray_sweep import ray_settings
 
+    good = {"cpus_per_run": 1, "max_retries": 2, "scratch": None}
     with pytest.raises(ReprolabError, match=rf"^{key}: found"):
-        ray_settings({"sweep": {"ray": cfg}})
+        ray_settings({"sweep": {"ray": {**good, **cfg}}})
+    with pytest.raises(ReprolabError, match=r"missing key 'sweep.ray.max_retries'"):
+        ray_settings({"sweep": {"ray": {"cpus_per_run": 1, "scratch": None}}})

@@ -58,6 +58,8 @@ def build_schema(data: dict[str, Any]) -> pa.DataFrameSchema:
     columns: dict[str, pa.Column] = {}
     if target is not None:  # None: rows to predict, which carry no label
         target_checks = [pa.Check.isin(contract["classes"])] if contract.get("classes") else []
+        if data.get("task") == "regression":  # numbers, and finite: inf fails every fit
+            target_checks = _numeric_checks(target, {})
         columns[target] = pa.Column(nullable=False, checks=target_checks)
     numeric = list(data.get("numeric") or [])
     if data.get("time_column") and data.get("time_kind") == "date":

@@ -84,6 +84,23 @@ def sniff_format(columns: list[pd.Series], source: str) -> NumberFormat:
     return NumberFormat(decimal=".", thousands=",")
 
 
+# Units written next to numbers: `12%`, `$1,234`, `1 234 €`. A column of them is
+# numbers (read without the unit, and said), not a category per value.
+UNITS = ("%", "$", "€", "£", "¥")
+_UNIT = re.compile(r"^([+-]?)\s*(?:[%$€£¥]\s*)?([+-]?)(.*?)\s*(?:[%$€£¥])?$")
+
+
+def strip_unit(values: pd.Series) -> tuple[str | None, pd.Series]:
+    """The unit most of `values` carry (one of UNITS, as prefix or suffix) and the values
+    without it (the sign kept: `-$5` is -5); (None, values) when no unit is that common."""
+    for unit in UNITS:
+        carries = values.str.startswith(unit) | values.str.endswith(unit)
+        carries |= values.str.match(rf"^[+-]\s*{re.escape(unit)}")
+        if carries.mean() >= MOSTLY:
+            return unit, values.str.replace(_UNIT, r"\1\2\3", regex=True)
+    return None, values
+
+
 def parse_numeric_columns(
     frame: pd.DataFrame,
     source: str,
@@ -104,7 +121,16 @@ def parse_numeric_columns(
             continue
         reads = present.str.match(pattern)
         if reads.mean() < MOSTLY:
-            continue
+            unit, stripped = strip_unit(present)
+            if unit is None or not stripped.str.match(pattern).mean() >= MOSTLY:
+                continue
+            values = values.where(values.isna(), strip_unit(values.dropna())[1])
+            present = values.dropna()
+            reads = present.str.match(pattern)
+            notes.append(
+                f"column '{column}': values written with {unit!r} read as numbers without it "
+                f"(e.g. {frame[column].dropna().iloc[0]!r} -> {present.iloc[0]})"
+            )
         others = present[~reads].value_counts()
         if not others.empty:
             if len(others) > MAX_MARKERS or not all(map(is_missing_marker, others.index)):

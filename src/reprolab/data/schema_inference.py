@@ -264,6 +264,19 @@ SCHEMA_KEYS = (
 )
 
 
+def require_features(schema: dict[str, Any]) -> None:
+    """A model needs at least one feature: with none, every row looks alike and the
+    split's overlap guard would be the first to complain, about duplicates."""
+    if schema.get("numeric") or schema.get("categorical") or schema.get("date_features"):
+        return
+    excluded = "; ".join(f"{c}: {why}" for c, why in (schema.get("excluded") or {}).items())
+    raise ReprolabError(
+        f"data: no feature columns (the target is {schema.get('target')!r}"
+        + (f"; excluded {excluded}" if excluded else "")
+        + "); expected at least one: declare it in data.numeric or data.categorical"
+    )
+
+
 def require_schema_keys(schema: Any, source: str) -> dict[str, Any]:
     """A pinned schema file must have every key the pipeline reads."""
     if not isinstance(schema, dict):

@@ -109,6 +109,19 @@ def group_test_rows(groups: pd.Series, test_size: float, seed: int) -> np.ndarra
     return chosen[codes]
 
 
+def require_classes_to_learn(labels: pd.Series, is_test: np.ndarray) -> None:
+    """A classifier needs at least two classes among its training rows (an out-of-time
+    split can leave one: every early row `a`), else fitting fails with the library's
+    own message."""
+    learnt = pd.unique(labels[~is_test].dropna())
+    if len(learnt) < 2:
+        raise ReprolabError(
+            f"split: every one of the {int((~is_test).sum())} training rows is of class "
+            f"{[str(v) for v in learnt]}; expected at least 2 classes to learn from (a time "
+            "split: a later split.test_from)"
+        )
+
+
 def describe_split(split: dict[str, Any], data: dict[str, Any]) -> str:
     """What the split did, in words for the log (a regression is not stratified)."""
     method = split.get("method")

@@ -96,6 +96,24 @@ def _not_text(path: Path, encoding: str, compression: str | None, key: str | Non
     return ReprolabError(f"{path}: {found} not valid {encoding}; expected text in {fix}")
 
 
+def _require_rows_fit_header(
+    path: Path, encoding: str, delimiter: str, compression: str | None, header: list[str]
+) -> None:
+    """The first data row holds one value per column name. pandas otherwise reads a row
+    one value longer by making its first value the row's index (a column silently
+    lost), and pads a shorter one with missing values (every column shifted)."""
+    with _open_text(path, encoding, compression) as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        next(reader, None)
+        row = next(reader, None)
+        if row and len(row) != len(header):
+            raise ReprolabError(
+                f"{path}: line {reader.line_num} has {len(row)} values but the header names "
+                f"{len(header)} columns; expected one value per column (a stray or missing "
+                "separator in the header, or the wrong data.source.delimiter?)"
+            )
+
+
 def csv_compression(path: Path) -> str | None:
     """The compression pandas is to undo (gzip, bz2, xz), or a one-line refusal of the
     others; None for plain text."""
@@ -135,6 +153,8 @@ def read_csv(
     try:
         delimiter = delimiter or _sniff_delimiter(path, encoding, compression)
         header = _header(path, encoding, delimiter, compression)
+        if header:
+            _require_rows_fit_header(path, encoding, delimiter, compression, header)
     except UnicodeDecodeError:
         raise _not_text(path, encoding, compression, encoding_key) from None
     except (OSError, EOFError) as error:  # a truncated or corrupt archive

@@ -8,7 +8,13 @@ def split() -> str:
     from reprolab.core.files import log, read_yaml
     from reprolab.data.columns import model_columns
     from reprolab.data.parquet_stream import ParquetColumns
-    from reprolab.data.splitting import describe_split, test_rows, time_index_hint, write_split
+    from reprolab.data.splitting import (
+        describe_split,
+        require_classes_to_learn,
+        test_rows,
+        time_index_hint,
+        write_split,
+    )
 
     params = load_params()
     schema = read_yaml(Paths.schema)
@@ -23,6 +29,8 @@ def split() -> str:
     if hint:
         log.info(hint)
     is_test = test_rows(table, schema, get(params, "split"), get(params, "seed"))
+    if schema["task"] == "classification":
+        require_classes_to_learn(table[schema["target"]], is_test)
     train, test, seen = write_split(
         table,
         is_test,

@@ -10,7 +10,7 @@ def validate() -> str:
     from reprolab.data.category_variants import variant_groups, variant_warning
     from reprolab.data.contract import require_valid, rows_with_target, validate_table
     from reprolab.data.parquet_stream import ParquetColumns
-    from reprolab.data.schema_inference import effective_schema, pinned_schema
+    from reprolab.data.schema_inference import effective_schema, pinned_schema, require_features
 
     data = get(load_params(), "data")
     config_shapes.data_section(data)
@@ -37,6 +37,7 @@ def validate() -> str:
         schema = effective_schema(table, data)
     for column, reason in schema["excluded"].items():
         log.info("excluded column %r: %s", column, reason)
+    require_features(schema)
     log.info(
         "task %s; target %r; %d numeric and %d categorical features",
         schema["task"],

@@ -28,13 +28,17 @@ _SHARED_REMOTE_OPTIONS = ("endpointurl", "region", "verify", "use_ssl", "ssl_ver
 
 def ray_settings(params: dict[str, Any]) -> dict[str, Any]:
     """`sweep.ray` from params.yaml, checked."""
-    cfg = get(params, "sweep.ray", {}) or {}
+    cfg = get(params, "sweep.ray")
     if not isinstance(cfg, dict):
         raise ReprolabError(f"sweep.ray: found {cfg!r}; expected a mapping")
+
+    def value(key: str) -> Any:  # conf/config.yaml holds the defaults, not this code
+        return get(cfg, key, within="sweep.ray")
+
     return {
-        "cpus_per_run": int(number(cfg.get("cpus_per_run", 1), "sweep.ray.cpus_per_run", 1, 1024)),
-        "max_retries": int(number(cfg.get("max_retries", 2), "sweep.ray.max_retries", 0, 100)),
-        "scratch": cfg.get("scratch"),
+        "cpus_per_run": int(number(value("cpus_per_run"), "sweep.ray.cpus_per_run", 1, 1024)),
+        "max_retries": int(number(value("max_retries"), "sweep.ray.max_retries", 0, 100)),
+        "scratch": value("scratch"),
     }
 
 

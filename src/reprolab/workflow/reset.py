@@ -22,8 +22,15 @@ def reset() -> list[str]:
     return what was said to the user."""
     said = []
     changed = changed_pipeline_files()
+    stash = ("stash", "push", "--include-untracked", "-m", "make reset", "--", *PIPELINE_STATE)
+    if changed and call("git", *stash, check=False).returncode != 0:
+        # Staged changes that the working tree undoes (a `dvc exp run` killed after it
+        # staged params.yaml) make git find "no valid patches": unstage, then save.
+        git("reset", "-q", "--", *PIPELINE_STATE)
+        changed = changed_pipeline_files()
+        if changed:
+            git(*stash)
     if changed:
-        git("stash", "push", "--include-untracked", "-m", "make reset", "--", *PIPELINE_STATE)
         said.append(
             f"saved {len(changed)} changed file(s) as `git stash` entry stash@{{0}} "
             "(`git stash show -p --include-untracked` to see, `git stash pop` to take back):"

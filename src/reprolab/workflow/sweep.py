@@ -129,6 +129,9 @@ def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
     finally:
         for path, data in saved.items():
             path.write_bytes(data)
+        # A run stopped after DVC staged its files (params.yaml) leaves them in the index;
+        # the workspace was clean before the sweep, so HEAD's index is the one to restore.
+        call("git", "reset", "-q", "--", *PIPELINE_FILES, check=False)
         _dvc("checkout", "--quiet")
     return results
 
