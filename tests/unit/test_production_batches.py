@@ -95,3 +95,16 @@ def test_columns_already_of_their_kind_keep_their_type():
     typed = typed_batch(batch, SCHEMA, "b.parquet")
     assert typed["size"].dtype == "float32"
     assert isinstance(typed["colour"].dtype, pd.CategoricalDtype)
+
+
+def test_every_batch_empty_names_the_files(tmp_path):
+    from reprolab.monitor.production import read_batches
+
+    frame = pd.DataFrame({"bill_length_mm": pd.Series([], dtype=float)})
+    paths = [tmp_path / "week1.parquet", tmp_path / "WEEK2.PARQUET"]
+    for path in paths:
+        frame.to_parquet(path)
+    with pytest.raises(
+        ReprolabError, match=r"every batch is empty \(week1.parquet, WEEK2.PARQUET\)"
+    ):
+        read_batches(paths, SCHEMA)

@@ -46,7 +46,12 @@ def validate() -> str:
         len(schema["categorical"]),
     )
     report = {**validate_table(table, table.batches(), schema), "dropped_missing_target": dropped}
-    variants = {c: variant_groups(table[c]) for c in schema["categorical"] if c in table.columns}
+    # The classes too: `yes` and `Yes ` would be two classes.
+    spelled = [
+        *schema["categorical"],
+        *([schema["target"]] if schema["task"] == "classification" else []),
+    ]
+    variants = {c: variant_groups(table[c]) for c in spelled if c in table.columns}
     variants = {column: groups for column, groups in variants.items() if groups}
     for column, groups in variants.items():
         log.warning("warning: %s", variant_warning(column, groups))
