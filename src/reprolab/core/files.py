@@ -220,3 +220,22 @@ def table_files(folder: Path) -> list[Path]:
         else:
             log.info("ignored %s: not a CSV or parquet file (.csv, .parquet, .csv.gz)", path)
     return found
+
+
+def snapshot(tops: Iterable[str]) -> dict[Path, bytes]:
+    """The bytes of every file at or under `tops` (files or folders), to put back with
+    `put_back` after a command that failed half-way."""
+    saved = {}
+    for top in map(Path, tops):
+        for path in [top] if top.is_file() else sorted(top.rglob("*")):
+            if path.is_file():
+                saved[path] = path.read_bytes()
+    return saved
+
+
+def put_back(saved: dict[Path, bytes]) -> None:
+    """Write every snapshot file back as it was (files created since stay: an ignored
+    report or a search journal is not ours to delete)."""
+    for path, data in saved.items():
+        if not path.exists() or path.read_bytes() != data:
+            write_bytes(path, data)

@@ -12,6 +12,11 @@
    body of config.yaml (merged last, by `_self_`);
 3. params.yaml is recomposed from conf/ and must equal the experiment's byte for byte;
 4. `dvc status` must be clean. Then review `git diff` and commit.
+
+Before anything is written, every file the run read must be versioned (by git, or by
+DVC through a .dvc file): a run on a CSV never `dvc add`ed, or with a stray file in
+data/external, cannot be rebuilt by a clone and is refused, naming the files. A
+promotion that fails after step 1 puts the workspace back as it was.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from reprolab.core.config import (
     SCHEMAS_DIR,
 )
 from reprolab.core.errors import ReprolabError
-from reprolab.core.files import write_bytes
+from reprolab.core.files import put_back, snapshot, write_bytes
 from reprolab.core.shell import command_parser, user_errors
 from reprolab.workflow.compose import composed_text
 from reprolab.workflow.config_edits import nest, promotion_plan
@@ -141,8 +146,25 @@ def promote(name: str) -> str:
             f"{dirty[0].strip()}) that are not experiment {name}; expected a clean workspace "
             f"or {name} applied: commit them, or {RESET_HINT}"
         )
-    # Everything is checked before anything is written: a refused promotion changes nothing.
+    # Everything that can be is checked before anything is written; what fails after
+    # the experiment is applied puts the workspace back as it was.
     _refuse_unversioned_inputs(name, revision)
+    saved = snapshot(PIPELINE_STATE)
+    try:
+        return _apply_and_write_config(name)
+    except ReprolabError as error:
+        put_back(saved)
+        for path in CONF_DIR.rglob("*.yaml"):  # an option file this promotion wrote
+            if path not in saved:
+                path.unlink()
+        call("git", "reset", "-q", "--", *PIPELINE_STATE, check=False)
+        call("dvc", "checkout", "--force", "--quiet", check=False)
+        raise ReprolabError(f"{error} (the workspace was put back as it was)") from None
+
+
+def _apply_and_write_config(name: str) -> str:
+    """Apply the experiment, write its config into conf/, and check that conf/ composes
+    to its params.yaml and that `dvc status` is clean."""
     applied = call("dvc", "exp", "apply", name, check=False)
     # Its outputs not in this cache (it ran elsewhere): applied, then pulled below.
     if applied.returncode != 0 and "missing-files" not in applied.stderr + applied.stdout:
@@ -150,14 +172,31 @@ def promote(name: str) -> str:
         raise ReprolabError(f"`dvc exp apply {name}` failed: {reason}")
     _outputs_from_remote(name)
     target_text = PARAMS_FILE.read_text(encoding="utf-8")
-    target = yaml.safe_load(target_text)
-
     config = _yaml().load(CONFIG.read_text(encoding="utf-8"))
     current = group_choices(config)
-    original = CONFIG.read_bytes()
     strip_promoted(config, list(current))
+    groups, values = _plan(config, current, yaml.safe_load(target_text))
+    written = write_config(config, groups, values, name)
+    if composed_text(Path()) != target_text:
+        for path in written:
+            path.unlink()
+        raise ReprolabError(
+            f"{CONFIG}: the rewritten config does not compose to {name}'s params.yaml; "
+            "expected the same composition"
+        )
+    _require_clean_status(name, written)
+    choices = " ".join(f"{g}={o}" for g, o in groups.items() if o != current[g])
+    changed = " ".join(f"{k}={v}" for k, v in values.items())
+    files = "".join(f"; wrote {path}" for path in written)
+    return f"promoted {name}: {choices or 'same groups'} {changed}".rstrip() + files
+
+
+def _plan(
+    config: Any, current: dict[str, str], target: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The group options and values that make conf/ compose to `target`, worked out
+    against the stripped config in a scratch copy of conf/."""
     with tempfile.TemporaryDirectory() as tmp:
-        # Compose against the stripped config, in a scratch copy of conf/.
         scratch = Path(tmp)
         shutil.copytree(CONF_DIR, scratch / CONF_DIR)
         buffer = StringIO()
@@ -168,22 +207,7 @@ def promote(name: str) -> str:
         def compose(overrides: list[str]) -> dict[str, Any]:
             return yaml.safe_load(composed_text(scratch, overrides))
 
-        groups, values = promotion_plan(target, current, options, compose)
-    written = write_config(config, groups, values, name)
-    if composed_text(Path()) != target_text:
-        write_bytes(CONFIG, original)
-        for path in written:
-            path.unlink()
-        raise ReprolabError(
-            f"{CONFIG}: the rewritten config does not compose to {name}'s params.yaml; "
-            "conf/config.yaml was left as it was and the workspace holds the applied "
-            f"experiment ({RESET_HINT})"
-        )
-    _require_clean_status(name, original, written)
-    choices = " ".join(f"{g}={o}" for g, o in groups.items() if o != current[g])
-    changed = " ".join(f"{k}={v}" for k, v in values.items())
-    files = "".join(f"; wrote {path}" for path in written)
-    return f"promoted {name}: {choices or 'same groups'} {changed}".rstrip() + files
+        return promotion_plan(target, current, options, compose)
 
 
 def _refuse_unversioned_inputs(name: str, revision: str) -> None:
@@ -198,19 +222,18 @@ def _refuse_unversioned_inputs(name: str, revision: str) -> None:
         )
 
 
-def _require_clean_status(name: str, original: bytes, written: list[Path]) -> None:
-    """`dvc status` clean with the experiment applied, else conf/ as it was and why."""
+def _require_clean_status(name: str, written: list[Path]) -> None:
+    """`dvc status` clean with the experiment applied, else why, stage by stage."""
     status = call("dvc", "status", "--json", check=False)
     not_clean = (
         json.loads(status.stdout or "{}") if status.returncode == 0 else {"dvc": status.stderr}
     )
     if not_clean:
-        write_bytes(CONFIG, original)
         for path in written:
             path.unlink()
         raise ReprolabError(
             f"dvc status is not clean with {name} applied ({status_summary(not_clean)}); "
-            f"expected its outputs to match its inputs: conf/ was left as it was; {RESET_HINT}"
+            "expected its outputs to match its inputs"
         )
 
 
@@ -238,7 +261,7 @@ def _outputs_from_remote(name: str) -> None:
         raise ReprolabError(
             f"{name}'s outputs are neither in the DVC cache nor fetchable from the remote "
             f"({last_line(pulled.stderr or pulled.stdout, pulled.returncode)}); expected "
-            f"them on the remote: push them from where {name} ran; {RESET_HINT}"
+            f"them on the remote: push them from where {name} ran"
         )
 
 

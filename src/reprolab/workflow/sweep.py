@@ -21,6 +21,7 @@ from typing import Any
 
 from reprolab.core.config import CONF_DIR, PARAMS_FILE, PIPELINE_STATE
 from reprolab.core.errors import ReprolabError
+from reprolab.core.files import put_back, snapshot
 from reprolab.core.shell import command_parser, user_errors
 from reprolab.workflow.compose import composed_text
 from reprolab.workflow.vcs import (
@@ -108,11 +109,7 @@ def _dvc(*args: str, own_group: bool = False) -> subprocess.CompletedProcess:
 
 
 def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
-    saved = {}
-    for top in PIPELINE_FILES:
-        for path in [Path(top)] if Path(top).is_file() else sorted(Path(top).rglob("*")):
-            if path.is_file():
-                saved[path] = path.read_bytes()
+    saved = snapshot(PIPELINE_FILES)
     results = []
     try:
         for number, combo in enumerate(combos, start=1):
@@ -127,8 +124,7 @@ def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
                 flush=True,
             )
     finally:
-        for path, data in saved.items():
-            path.write_bytes(data)
+        put_back(saved)
         # A run stopped after DVC staged its files (params.yaml) leaves them in the index;
         # the workspace was clean before the sweep, so HEAD's index is the one to restore.
         call("git", "reset", "-q", "--", *PIPELINE_FILES, check=False)
