@@ -104,3 +104,50 @@ def test_encodings_compression_and_junk_inputs(trained, tmp_path):
     assert junk.returncode == 1 and "cannot read it" in junk.stderr
     assert "Traceback" not in junk.stderr
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
+
+
+def test_chunks_typed_differently_by_a_csv_reader_write_one_table(trained, tmp_path):
+    """The first chunk's `sex` is all missing (read as floats), a later one is text; an
+    extra column is empty at first, numbers later: both used to end in ArrowInvalid."""
+    from palmerpenguins import load_penguins
+
+    rows = load_penguins().drop(columns=["species"]).dropna(subset=["bill_length_mm"]).copy()
+    rows["sex"] = rows["sex"].astype(object)
+    rows.loc[rows.index[:50], "sex"] = None
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    predict(trained, tmp_path / "in.csv", tmp_path / "out.parquet")
+    scored = pd.read_parquet(tmp_path / "out.parquet")
+    assert len(scored) == len(rows) and scored["sex"].iloc[60] in ("male", "female")
+    whole = pd.read_csv(tmp_path / "in.csv")
+    predict_file(trained, tmp_path / "in.csv", tmp_path / "one.parquet", "--chunk-rows", "1000")
+    assert (pd.read_parquet(tmp_path / "one.parquet")["prediction"] == scored["prediction"]).all()
+    assert len(whole) == len(scored)
+
+
+def test_an_output_that_is_a_directory_is_one_line(trained, tmp_path):
+    from palmerpenguins import load_penguins
+
+    load_penguins().drop(columns=["species"]).to_csv(tmp_path / "in.csv", index=False)
+    (tmp_path / "out.csv").mkdir()
+    result = predict(trained, tmp_path / "in.csv", tmp_path / "out.csv", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "out.csv: a directory; expected a file name to write" in result.stderr
+
+
+def test_two_runs_writing_one_output_at_once_both_finish(trained, tmp_path):
+    import subprocess
+    import sys
+
+    from palmerpenguins import load_penguins
+
+    rows = pd.concat([load_penguins().drop(columns=["species"])] * 30, ignore_index=True)
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    command = [sys.executable, "-m", "reprolab.serve.predict", "--input", str(tmp_path / "in.csv"),
+               "--output", str(tmp_path / "out.parquet"), "--chunk-rows", "500"]  # fmt: skip
+    runs = [
+        subprocess.Popen(command, cwd=trained, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    errors = [run.communicate(timeout=300)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], errors
+    assert len(pd.read_parquet(tmp_path / "out.parquet")) == len(rows)
+    assert not list(tmp_path.glob(".out.parquet.tmp-*"))

@@ -64,3 +64,42 @@ def test_unused_table_columns_are_dropped_and_unknown_ones_named():
     ]
     with pytest.raises(ReprolabError, match=r"rows.csv: unknown column\(s\) \['colour'\]"):
         model_rows(frame.assign(colour=1), SCHEMA, "rows.csv")
+
+
+def test_an_error_no_handler_caught_is_a_json_500_counted_under_its_route(caplog):
+    """What a handler's unforeseen exception becomes through the service's middleware
+    stack (Starlette's own, in process): a JSON 500, one log line, and a 5xx in the
+    metrics an alert reads (the timing middleware counted only handlers that returned)."""
+    import asyncio
+
+    import httpx
+    from fastapi import FastAPI
+    from prometheus_client import CollectorRegistry
+
+    from reprolab.serve.app import _metrics
+    from reprolab.serve.limits import RequestLimits
+    from reprolab.serve.middleware import LastResort, Measure
+
+    app = FastAPI()
+    metrics = _metrics(CollectorRegistry())
+
+    @app.post("/predict")
+    def predict() -> dict:
+        raise KeyError("\ud800 a lone surrogate in the message too")
+
+    app.add_middleware(RequestLimits, limit=1000, timeout=5.0, concurrency=4)
+    app.add_middleware(LastResort)
+    app.add_middleware(Measure, routes=app.router.routes, metrics=metrics)
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.post("/predict", json={})
+
+    with caplog.at_level("ERROR", logger="reprolab.serve"):
+        response = asyncio.run(call())
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error; the service logged it"}
+    assert "POST /predict: unexpected KeyError" in caplog.text
+    counted = metrics["requests"].labels(endpoint="/predict", status="500")._value.get()
+    assert counted == 1

@@ -93,3 +93,15 @@ def test_bad_ray_settings_name_the_key(cfg, key):
         ray_settings({"sweep": {"ray": {**good, **cfg}}})
     with pytest.raises(ReprolabError, match=r"missing key 'sweep.ray.max_retries'"):
         ray_settings({"sweep": {"ray": {"cpus_per_run": 1, "scratch": None}}})
+
+
+def test_a_half_written_dvc_lock_file_is_removed_and_a_readable_one_kept(tmp_path):
+    from reprolab.workflow.vcs import repair_dvc_lock
+
+    lock = tmp_path / ".dvc/tmp/rwlock"
+    assert repair_dvc_lock(tmp_path) is False  # none
+    lock.parent.mkdir(parents=True)
+    lock.write_text('{"read": {}, "write": {}}')
+    assert repair_dvc_lock(tmp_path) is False and lock.exists()
+    lock.write_text("")  # what a process killed mid-write leaves
+    assert repair_dvc_lock(tmp_path) is True and not lock.exists()

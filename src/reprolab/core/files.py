@@ -12,6 +12,7 @@ import errno
 import json
 import logging
 import os
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,11 +28,16 @@ log = logging.getLogger("reprolab")
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path next to `path`; move it into place only on success."""
+    if path.is_dir():
+        raise ReprolabError(f"{path}: a directory; expected a file name to write")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A writer killed before its rename (SIGKILL, power loss) leaves its temp file.
+    # A writer killed before its rename (SIGKILL, power loss) leaves its temp file; one
+    # of a writer still running is its own (two runs writing one output: the last to
+    # finish wins, neither deletes the other's work).
     for stale in path.parent.glob(f".{path.name}.tmp-*"):
-        stale.unlink(missing_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        if not _writer_alive(stale.name.rsplit(".tmp-", 1)[1]):
+            stale.unlink(missing_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         yield tmp
         with tmp.open("rb") as handle:
@@ -47,6 +53,20 @@ def atomic_path(path: Path) -> Iterator[Path]:
         ) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _writer_alive(suffix: str) -> bool:
+    """Is the process that named a temp file `.<name>.tmp-<pid>-<id>` still running?"""
+    pid = suffix.split("-", 1)[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return int(pid) != os.getpid()  # our own leftover is stale
 
 
 # What a full disk, a quota or a read-only folder raise; pyarrow's writers raise them
@@ -127,9 +147,12 @@ class ParquetAppender:
     is never whole in memory. The first frame fixes the column types; later ones are
     cast to them (a batch whose column is all missing reads as another type)."""
 
-    def __init__(self, path: Path, shown: Path | None = None):
+    def __init__(self, path: Path, shown: Path | None = None, empty_as_text: bool = False):
         self.path, self.rows, self._writer = path, 0, None
         self.shown = shown or path  # the name errors give (not a temporary file's)
+        # A column with no value in the first frame has no type to keep: text takes any
+        # later value (a number cast to text), where a float column refused later text.
+        self.empty_as_text = empty_as_text
 
     def append(self, frame: pd.DataFrame) -> None:
         import pyarrow as pa  # noqa: PLC0415
@@ -140,12 +163,22 @@ class ParquetAppender:
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
             raise ReprolabError(f"{self.shown}: {_unstorable(frame, error)}") from None
         if self._writer is None:
-            self._writer = pq.ParquetWriter(
-                self.path, table.schema, **parquet_options(table.schema)
-            )
+            schema = table.schema
+            if self.empty_as_text:
+                empty = [i for i, c in enumerate(table.columns) if c.null_count == len(c)]
+                for index in empty:
+                    schema = schema.set(index, pa.field(schema.field(index).name, pa.string()))
+            self._writer = pq.ParquetWriter(self.path, schema, **parquet_options(schema))
         # A row group per frame, of at most pyarrow's default size (2^20 rows).
         rows = min(max(len(frame), 1), 1 << 20)
-        self._writer.write_table(table.cast(self._writer.schema), row_group_size=rows)
+        try:
+            table = table.cast(self._writer.schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
+            raise ReprolabError(
+                f"{self.shown}: a batch's columns do not fit the types of the first "
+                f"({' '.join(str(error).split())[:200]}); expected one type per column"
+            ) from None
+        self._writer.write_table(table, row_group_size=rows)
         self.rows += len(frame)
 
     @property

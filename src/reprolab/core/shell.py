@@ -60,7 +60,7 @@ def user_errors(command: str, exit_code: int = 1) -> Iterator[None]:
             file=sys.stderr,
         )
         raise SystemExit(exit_code) from None
-    except Exception as error:
+    except Exception as error:  # the last resort: one line, never a traceback
         if os.environ.get(SHOW_TRACEBACK) == "1":
             raise
         print(f"{command}: error: {unexpected(error)}", file=sys.stderr)

@@ -19,7 +19,6 @@ REPROLAB_ALLOW_UNLISTED_MODEL=1) serves a model file that dvc.lock does not list
 import json
 import os
 import sys
-import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -38,11 +37,14 @@ from reprolab.core.errors import ReprolabError
 from reprolab.core.files import read_yaml
 from reprolab.core.lockfile import require_locked
 from reprolab.model.persistence import load_model
-from reprolab.serve.limits import BodyLimit, bounded_errors
+from reprolab.serve.limits import RequestLimits, bounded_errors
+from reprolab.serve.middleware import LastResort, Measure
 from reprolab.serve.scoring import (
+    Refusal,
     record_model,
     request_model,
     require_model_fits_schema,
+    response_model,
     score_records,
 )
 from reprolab.workflow.vcs import call
@@ -78,10 +80,15 @@ def serve_settings(params: dict[str, Any]) -> dict[str, Any]:
     """The `serve` section, checked: a wrong value stops the service at start, not on
     every request."""
     serve = dict(get(params, "serve"))
-    for key in ("port", "max_records", "max_body_bytes"):
-        value = serve.get(key)
+    for key in ("port", "max_records", "max_body_bytes", "max_concurrent_requests", "workers"):
+        value = get(serve, key, within="serve")
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ReprolabError(f"serve.{key}: found {value!r}; expected a whole number >= 1")
+    timeout = get(serve, "body_timeout_seconds", within="serve")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ReprolabError(
+            f"serve.body_timeout_seconds: found {timeout!r}; expected a number of seconds > 0"
+        )
     if not isinstance(serve.get("host"), str) or not serve["host"]:
         raise ReprolabError(f"serve.host: found {serve.get('host')!r}; expected a host name")
     return serve
@@ -96,12 +103,15 @@ def load_served(allow_unlisted: bool) -> tuple[Any, dict[str, Any]]:
 
 
 def add_offline_docs(app: FastAPI) -> None:
-    """/docs: Swagger UI from the installed swagger-ui-bundle package, no network."""
+    """/docs: Swagger UI 5 (it reads OpenAPI 3.1) from the installed fastapi-offline
+    package's static files, no network."""
+    from importlib.resources import files  # noqa: PLC0415
+
     from fastapi.openapi.docs import get_swagger_ui_html  # noqa: PLC0415
     from fastapi.staticfiles import StaticFiles  # noqa: PLC0415
-    from swagger_ui_bundle import swagger_ui_path  # noqa: PLC0415
 
-    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    assets = str(files("fastapi_offline") / "static")
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> Response:
@@ -110,7 +120,7 @@ def add_offline_docs(app: FastAPI) -> None:
             title=f"{app.title}: API docs",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+            swagger_favicon_url="/docs-assets/favicon.png",
         )
 
 
@@ -121,8 +131,28 @@ def metadata() -> dict[str, Any]:
 
 
 def create_app() -> FastAPI:
-    serve = serve_settings(load_params())
-    model, schema = load_served(os.environ.get(ALLOW_UNLISTED) == "1")
+    """The app, as uvicorn's `--factory` builds it; a start-up refusal (bad `serve.*`
+    value, no model yet, a model that is not dvc.lock's) is one line and exit 1,
+    however the service is started."""
+    from reprolab.core.shell import user_errors  # noqa: PLC0415
+
+    with user_errors("serve"):
+        serve = serve_settings(load_params())
+        model, schema = load_served(os.environ.get(ALLOW_UNLISTED) == "1")
+    return build_app(model, schema, serve)
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Refusal, "description": "The body is not JSON text (e.g. not UTF-8)."},
+    408: {"model": Refusal, "description": "The body stalled (serve.body_timeout_seconds)."},
+    413: {"model": Refusal, "description": "The body is larger than serve.max_body_bytes."},
+    415: {"model": Refusal, "description": "The body is not declared as application/json."},
+    500: {"model": Refusal, "description": "An error of the service (logged)."},
+    503: {"model": Refusal, "description": "Over serve.max_concurrent_requests: retry."},
+}
+
+
+def build_app(model: Any, schema: dict[str, Any], serve: dict[str, Any]) -> FastAPI:
     Record = record_model(schema)  # noqa: N806 - a class
     PredictRequest = request_model(Record, int(serve["max_records"]))  # noqa: N806
     registry = CollectorRegistry()
@@ -137,19 +167,15 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     add_offline_docs(app)
-
-    app.add_middleware(BodyLimit, limit=serve["max_body_bytes"])
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next):
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        endpoint = route.path if route else "unmatched"
-        labels = {"endpoint": endpoint, "status": str(response.status_code)}
-        metrics["requests"].labels(**labels).inc()
-        metrics["latency"].labels(**labels).observe(time.perf_counter() - started)
-        return response
+    # The last added is the outermost: Measure sees what LastResort and the limits answer.
+    app.add_middleware(
+        RequestLimits,
+        limit=serve["max_body_bytes"],
+        timeout=float(serve["body_timeout_seconds"]),
+        concurrency=serve["max_concurrent_requests"],
+    )
+    app.add_middleware(LastResort)
+    app.add_middleware(Measure, routes=app.router.routes, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)
     async def refuse(request: Request, error: RequestValidationError):
@@ -166,12 +192,11 @@ def create_app() -> FastAPI:
     def get_metadata() -> dict[str, Any]:
         return info
 
-    refusals = {
-        400: {"description": "The body is not JSON text (e.g. not UTF-8)."},
-        413: {"description": "The body is larger than serve.max_body_bytes."},
-    }
+    answer = response_model(schema["task"])
 
-    @app.post("/predict", responses=refusals)
+    # The 200 body is declared (response_model) but not validated again on the way out
+    # (response_model=None): score_records builds exactly that shape.
+    @app.post("/predict", responses={200: {"model": answer}, **REFUSALS}, response_model=None)
     def predict(payload: PredictRequest) -> Any:  # type: ignore[valid-type]
         records = [r.model_dump(by_alias=True) for r in payload.records]
         try:
@@ -183,7 +208,7 @@ def create_app() -> FastAPI:
         if schema["task"] == "classification":
             for row in rows:
                 metrics["predictions"].labels(prediction=row["prediction"]).inc()
-        return {"predictions": rows}
+        return JSONResponse({"predictions": rows})
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:
@@ -218,6 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         factory=True,
         host=serve["host"],
         port=int(serve["port"]),
+        workers=int(serve["workers"]),
         log_level="info",
     )
 

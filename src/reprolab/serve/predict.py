@@ -77,7 +77,8 @@ def count_rows(path: Path) -> int | None:
 def score_chunk(
     model: Any, schema: dict[str, Any], chunk: pd.DataFrame, source: str
 ) -> pd.DataFrame:
-    """Validate one chunk against the training schema and add its predictions."""
+    """Validate one chunk against the training schema and add its predictions. Its
+    features take the training types (each chunk of a CSV is typed on its own)."""
     scored = predictions(model, schema, model_rows(chunk, schema, source))
     clash = [c for c in scored.columns if c in chunk.columns]
     if clash:
@@ -102,7 +103,7 @@ def predict_file(
     total = 0
     with (
         atomic_path(target) as tmp,
-        ParquetAppender(tmp) as parquet,
+        ParquetAppender(tmp, target, empty_as_text=True) as parquet,
         tqdm(total=count_rows(source), unit="rows", file=sys.stderr, disable=None) as progress,
     ):
         for number, chunk in enumerate(read_chunks(source, chunk_rows, encoding)):

@@ -18,7 +18,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    create_model,
+)
 
 from reprolab.core.errors import ReprolabError
 from reprolab.data.columns import as_training_types, feature_columns
@@ -40,6 +49,20 @@ def finite_number(low: float | None, high: float | None) -> Any:
         Annotated[StrictInt, Field(ge=low_int, le=high_int)]
         | Annotated[StrictFloat, Field(ge=low, le=high, allow_inf_nan=False)]
     )
+
+
+def _unicode(text: str) -> str:
+    """Text that is Unicode all through: JSON may carry a lone UTF-16 surrogate
+    (`"\\ud800"`), which no table, encoder or response can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text with a lone UTF-16 surrogate; expected valid Unicode") from None
+    return text
+
+
+# A string field of a record: a category or a date.
+Text = Annotated[StrictStr, AfterValidator(_unicode)]
 
 
 def ignored_columns(schema: dict[str, Any]) -> list[str]:
@@ -81,7 +104,8 @@ def model_rows(frame: pd.DataFrame, schema: dict[str, Any], source: str) -> pd.D
     report = validate_frame(rows, input_schema(schema))
     if not report["passed"]:
         raise ReprolabError(describe_failures(source, report))
-    return rows
+    # As training typed them, whatever a CSV chunk's own inference made of them.
+    return as_training_types(rows, schema)
 
 
 def predictions(model: Any, schema: dict[str, Any], rows: pd.DataFrame) -> pd.DataFrame:
@@ -117,8 +141,11 @@ def as_json_rows(scored: pd.DataFrame, task: str) -> list[dict[str, Any]]:
 def score_records(
     model: Any, schema: dict[str, Any], records: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """What POST /predict answers for `records` (column names as keys)."""
-    features = model_rows(records_frame(records, schema), schema, "records")
+    """What POST /predict answers for `records` (column names as keys). Only the
+    features reach the table: the accepted-and-ignored columns may hold anything."""
+    columns = feature_columns(schema)
+    features = [{c: record.get(c) for c in columns} for record in records]
+    features = model_rows(records_frame(features, schema), schema, "records")
     return as_json_rows(predictions(model, schema, features), schema["task"])
 
 
@@ -141,10 +168,10 @@ def record_model(schema: dict[str, Any]) -> type[BaseModel]:
                 f" in [{low}, {high}]" if column in ranges else ""
             )
         elif column in (schema.get("date_features") or []):
-            kind, text = StrictStr, "date, e.g. 2024-01-31 (calendar parts are its features)"
+            kind, text = Text, "date, e.g. 2024-01-31 (calendar parts are its features)"
         else:
             seen = known.get(column)
-            kind, text = StrictStr, f"category{f'; seen in training: {seen}' if seen else ''}"
+            kind, text = Text, f"category{f'; seen in training: {seen}' if seen else ''}"
         if column not in required:
             kind = kind | None
         fields[f"f{index}"] = (kind, Field(..., alias=column, description=text))
@@ -164,3 +191,22 @@ def request_model(record: type[BaseModel], max_records: int) -> type[BaseModel]:
         __config__=ConfigDict(extra="forbid"),
         records=(Annotated[list[record], Field(min_length=1, max_length=max_records)], ...),
     )
+
+
+def response_model(task: str) -> type[BaseModel]:
+    """The body of a 200 from POST /predict: one prediction per record, in order."""
+    if task == "regression":
+        prediction = create_model("Prediction", prediction=(float, ...))
+    else:
+        prediction = create_model(
+            "Prediction",
+            prediction=(str, Field(..., description="the most probable class")),
+            probabilities=(dict[str, float], Field(..., description="by class; sum to 1")),
+        )
+    return create_model("Predictions", predictions=(list[prediction], ...))
+
+
+class Refusal(BaseModel):
+    """The body of every refusal but a 422: what was wrong, and what was expected."""
+
+    detail: str

@@ -14,13 +14,15 @@ from __future__ import annotations  # noqa: I001
 from reprolab.core.config import PIPELINE_STATE
 from reprolab.core.shell import command_parser, user_errors
 from reprolab.core.errors import ReprolabError
-from reprolab.workflow.vcs import call, changed_pipeline_files, git
+from reprolab.workflow.vcs import call, changed_pipeline_files, git, repair_dvc_lock
 
 
 def reset() -> list[str]:
     """Stash the changed pipeline files, restore HEAD's, check out HEAD's DVC outputs;
     return what was said to the user."""
     said = []
+    if repair_dvc_lock():
+        said.append("removed DVC's lock file .dvc/tmp/rwlock, left half-written by a killed run")
     changed = changed_pipeline_files()
     stash = ("stash", "push", "--include-untracked", "-m", "make reset", "--", *PIPELINE_STATE)
     if changed and call("git", *stash, check=False).returncode != 0:

@@ -30,6 +30,7 @@ from reprolab.workflow.vcs import (
     changed_pipeline_files,
     failure_reason,
     git,
+    repair_dvc_lock,
     start_detached,
 )
 
@@ -128,6 +129,8 @@ def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
         # A run stopped after DVC staged its files (params.yaml) leaves them in the index;
         # the workspace was clean before the sweep, so HEAD's index is the one to restore.
         call("git", "reset", "-q", "--", *PIPELINE_FILES, check=False)
+        # A run killed while DVC wrote its lock file leaves it unreadable to every command.
+        repair_dvc_lock()
         _dvc("checkout", "--quiet")
     return results
 

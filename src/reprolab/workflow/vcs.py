@@ -93,6 +93,23 @@ def dvc(*args: str, cwd: Path | None = None) -> str:
     return call("dvc", *args, cwd=cwd).stdout
 
 
+def repair_dvc_lock(root: Path = Path()) -> bool:
+    """Remove DVC's read-write lock file when a killed DVC process left it half-written
+    (every DVC command then fails: "Unable to read RWLock-file ... JSON structure is
+    corrupted"). Only an unreadable one: a readable one may be another process's."""
+    import json  # noqa: PLC0415
+
+    lock = root / ".dvc" / "tmp" / "rwlock"
+    try:
+        json.loads(lock.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False
+    except (ValueError, UnicodeDecodeError):
+        lock.unlink(missing_ok=True)
+        return True
+    return False
+
+
 def changed_pipeline_files(cwd: Path | None = None) -> list[str]:
     """`git status` lines for the files a run or a promotion rewrites (conf/, params.yaml,
     dvc.lock, metrics/, plots/, reports/), untracked files included."""
