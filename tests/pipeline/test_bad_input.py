@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from reprolab.workflow.compose import compose_to
 
@@ -204,7 +205,11 @@ def test_an_unset_target_is_named_before_ingest_reads_the_file(root, tmp_path):
     ("content", "target", "expected"),
     [
         # gzip bytes, whatever the name
-        (gzip.compress(houses(rows=60).to_csv(index=False).encode()), "price", "regression"),
+        (
+            gzip.compress(houses(rows=60).to_csv(index=False).encode(), mtime=0),
+            "price",
+            "regression",
+        ),
         # numbers with thousands separators in the target, as in a feature
         (
             houses(rows=60)
@@ -326,3 +331,43 @@ def test_category_spellings_are_reported_and_folded_only_on_request(root, tmp_pa
     assert "folded 'strong democrat ' (4 rows) into 'Strong Democrat'" in ingest.stderr
     raw = pd.read_parquet(tmp_path / "data/raw/dataset.parquet")
     assert sorted(raw["party"].unique()) == ["Independent", "Strong Democat", "Strong Democrat"]
+
+
+def test_new_files_are_read_in_the_training_file_s_own_format(root, tmp_path):
+    """A `;`-separated file with decimal commas and `16.000`-style thousands: predict and
+    the monitor read new files of that format as ingest read the training file."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"area": rng.uniform(20, 200, 120).round(1),
+                          "price": rng.integers(5_000, 90_000, 120)})  # fmt: skip
+    frame["kind"] = np.where(frame["price"] > 40_000, "big", "small")
+
+    def european(part: pd.DataFrame) -> str:
+        text = part.assign(
+            area=part["area"].map(lambda v: f"{v:.1f}".replace(".", ",")),
+            price=part["price"].map(lambda v: f"{v:,}".replace(",", ".")),
+        )
+        return text.to_csv(index=False, sep=";")
+
+    _write(tmp_path / "data/external/t.csv", european(frame[:100]))
+    compose_to(tmp_path / "params.yaml", root,
+               ["data=csv", "data.path=data/external/t.csv", "data.target=kind"])  # fmt: skip
+    for stage in (*STAGES, "featurize", "train"):
+        assert _stage(tmp_path, root, stage).returncode == 0
+    schema = yaml.safe_load((tmp_path / "reports/schema.yaml").read_text())
+    assert schema["source_format"] == {"encoding": "utf-8", "delimiter": ";", "decimal": ",",
+                                       "thousands": ".", "na_values": []}  # fmt: skip
+    new = frame[100:].drop(columns=["kind"])
+    (tmp_path / "new.csv").write_text(european(new))
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    scored = subprocess.run(
+        [sys.executable, "-m", "reprolab.serve.predict", "--input", "new.csv", "--output",
+         "scored.csv", "--allow-unlisted-model"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert scored.returncode == 0, scored.stderr
+    assert "delimiter=';'" in scored.stderr
+    assert pd.read_csv(tmp_path / "scored.csv")["price"].tolist() == new["price"].tolist()
+    (tmp_path / "data/production").mkdir()
+    (tmp_path / "data/production/week.csv").write_text(european(frame[100:]))
+    monitor = _stage(tmp_path, root, "monitor")
+    assert monitor.returncode == 0, monitor.stderr

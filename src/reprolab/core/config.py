@@ -27,6 +27,10 @@ OFFLINE_PLOTS_TEMPLATE = Path(".dvc/offline_plots.html")
 # Production batches that the `monitor` stage compares with the training data.
 PRODUCTION_DIR = Path("data/production")
 CONF_DIR = Path("conf")
+# Where a table read from CSV carries the format it was read with (frame.attrs), and
+# the key under which ingest keeps it in the raw table's metadata and validate in
+# reports/schema.yaml: batch prediction and the monitor read new files the same way.
+SOURCE_FORMAT = "source_format"
 # What `dvc exp run` and `make promote` rewrite in the workspace, and `make reset` restores.
 PIPELINE_STATE = ("conf", "params.yaml", "dvc.lock", "metrics", "plots", "reports")
 

@@ -129,8 +129,8 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     return frame
 
 
-def write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    write_parquet_batches(path, [frame])
+def write_parquet(path: Path, frame: pd.DataFrame, metadata: dict[str, str] | None = None) -> None:
+    write_parquet_batches(path, [frame], metadata)
 
 
 def parquet_options(schema: Any) -> dict[str, Any]:
@@ -147,8 +147,15 @@ class ParquetAppender:
     is never whole in memory. The first frame fixes the column types; later ones are
     cast to them (a batch whose column is all missing reads as another type)."""
 
-    def __init__(self, path: Path, shown: Path | None = None, empty_as_text: bool = False):
+    def __init__(
+        self,
+        path: Path,
+        shown: Path | None = None,
+        empty_as_text: bool = False,
+        metadata: dict[str, str] | None = None,
+    ):
         self.path, self.rows, self._writer = path, 0, None
+        self.metadata = metadata or {}  # key-value pairs kept in the file's schema
         self.shown = shown or path  # the name errors give (not a temporary file's)
         # A column with no value in the first frame has no type to keep: text takes any
         # later value (a number cast to text), where a float column refused later text.
@@ -168,6 +175,8 @@ class ParquetAppender:
                 empty = [i for i, c in enumerate(table.columns) if c.null_count == len(c)]
                 for index in empty:
                     schema = schema.set(index, pa.field(schema.field(index).name, pa.string()))
+            if self.metadata:
+                schema = schema.with_metadata({**(schema.metadata or {}), **self.metadata})
             self._writer = pq.ParquetWriter(self.path, schema, **parquet_options(schema))
         # A row group per frame, of at most pyarrow's default size (2^20 rows).
         rows = min(max(len(frame), 1), 1 << 20)
@@ -210,11 +219,13 @@ def _unstorable(frame: pd.DataFrame, error: Exception) -> str:
     return f"cannot store the table as parquet ({' '.join(str(error).split())[:200]})"
 
 
-def write_parquet_batches(path: Path, frames: Iterable[pd.DataFrame]) -> tuple[int, int]:
+def write_parquet_batches(
+    path: Path, frames: Iterable[pd.DataFrame], metadata: dict[str, str] | None = None
+) -> tuple[int, int]:
     """Write frames of the same columns as one table at `path`, atomically; returns its
-    rows and columns."""
+    rows and columns. `metadata`: key-value pairs kept in the file's schema."""
     with atomic_path(path) as tmp:
-        with ParquetAppender(tmp, path) as out:
+        with ParquetAppender(tmp, path, metadata=metadata) as out:
             for frame in frames:
                 out.append(frame)
         if not out.columns:

@@ -52,6 +52,11 @@ class ParquetColumns:
         self.keep = keep
         self._cached: dict[str, pd.Series] = {}
 
+    def metadata(self, key: str) -> str | None:
+        """A key-value pair of the file's schema metadata (what the writer kept)."""
+        found = (self._file.schema_arrow.metadata or {}).get(key.encode("utf-8"))
+        return None if found is None else found.decode("utf-8")
+
     def __len__(self) -> int:
         if self.keep is not None:
             return int(self.keep.sum())

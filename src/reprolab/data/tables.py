@@ -16,6 +16,7 @@ from typing import Any, BinaryIO, TextIO
 import pandas as pd
 import pandas.api.types as ptypes
 
+from reprolab.core.config import SOURCE_FORMAT
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import log, table_kind
 from reprolab.data.number_format import NumberFormat, parse_numeric_columns, sniff_format
@@ -197,7 +198,26 @@ def read_csv(
     )
     for note in notes:
         log.info("%s: %s", path, note)
+    frame.attrs[SOURCE_FORMAT] = {
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "decimal": number_format.decimal,
+        "thousands": number_format.thousands,
+        "na_values": na_values,
+    }
     return frame
+
+
+def csv_options(source_format: dict[str, Any] | None) -> dict[str, Any]:
+    """read_csv's arguments for a recorded source format ({} when there is none)."""
+    if not source_format:
+        return {}
+    numbers = {k: source_format.get(k) for k in ("decimal", "thousands", "na_values")}
+    return {
+        "encoding": source_format.get("encoding") or "utf-8",
+        "delimiter": source_format.get("delimiter"),
+        "numbers": numbers,
+    }
 
 
 def _number_format(

@@ -14,19 +14,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reprolab.core.config import PRODUCTION_DIR
+from reprolab.core.config import PRODUCTION_DIR, SOURCE_FORMAT
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import log
 from reprolab.data.columns import as_training_types, feature_columns, require_columns
 from reprolab.data.contract import describe_failures, monitored_schema, validate_frame
-from reprolab.data.tables import normalize_booleans, read_table
+from reprolab.data.tables import csv_options, normalize_booleans, read_table
 
 
 def read_batches(paths: list[Path], schema: dict[str, Any]) -> pd.DataFrame:
     """Every non-empty batch, checked and typed, as one frame."""
     frames = []
     for path in paths:
-        frame = read_table(path, encoding_key=None)
+        # Read as ingest read the training file (delimiter, number format, markers).
+        options = csv_options(schema.get(SOURCE_FORMAT))
+        keep_text = {str(c) for c in schema.get("categorical") or []}
+        frame = read_table(path, encoding_key=None, keep_text=keep_text, **options)
         if frame.empty:
             log.info("skipped %s: no rows", path)
             continue

@@ -20,28 +20,35 @@ from typing import Any
 
 import pandas as pd
 
-from reprolab.core.config import Paths
+from reprolab.core.config import SOURCE_FORMAT, Paths
 from reprolab.core.errors import ReprolabError
-from reprolab.core.files import ParquetAppender, atomic_path, log, read_yaml
+from reprolab.core.files import ParquetAppender, atomic_path, log, read_yaml, table_kind
 from reprolab.core.lockfile import require_locked
 from reprolab.core.shell import command_parser, user_errors
-from reprolab.data.tables import require_flat
+from reprolab.data.number_format import NumberFormat, parse_numeric_columns
+from reprolab.data.tables import compression_of, require_flat
 from reprolab.model.persistence import load_model
 from reprolab.serve.scoring import model_rows, predictions, require_model_fits_schema
 
 
-def read_chunks(path: Path, rows: int, encoding: str = "utf-8") -> Iterator[pd.DataFrame]:
-    """The input in chunks of `rows`: parquet by row groups, CSV (plain, or compressed as
-    its extension says: .gz, .zip, .bz2, .xz, .zst) in `encoding`. An unreadable file is
-    one line naming it, whenever in the read the problem shows."""
+def read_chunks(
+    path: Path, rows: int, source_format: dict[str, Any] | None = None
+) -> Iterator[pd.DataFrame]:
+    """The input in chunks of `rows`: parquet by row groups, CSV (plain, or compressed
+    as gzip, bz2 or xz) read with `source_format` (encoding, delimiter, decimal and
+    thousands separators, missing markers: those ingest read the training file with,
+    unless flags override them). An unreadable file is one line naming it, whenever in
+    the read the problem shows."""
     if not path.exists():
         raise ReprolabError(f"--input: file '{path}' not found; expected a CSV or parquet file")
     if not path.is_file():
         raise ReprolabError(
             f"--input: '{path}' is not a regular file; expected a CSV or parquet file"
         )
+    fmt = source_format or {}
+    encoding = fmt.get("encoding") or "utf-8"
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
+        if table_kind(path) == "parquet":
             import pyarrow.parquet as pq  # noqa: PLC0415
 
             parquet = pq.ParquetFile(path)
@@ -49,7 +56,7 @@ def read_chunks(path: Path, rows: int, encoding: str = "utf-8") -> Iterator[pd.D
             for batch in parquet.iter_batches(batch_size=rows):
                 yield batch.to_pandas()
         else:
-            yield from pd.read_csv(path, chunksize=rows, encoding=encoding)
+            yield from pd.read_csv(path, chunksize=rows, **_pandas_options(path, fmt))
     except UnicodeDecodeError as error:
         raise ReprolabError(
             f"--input: {path}: bytes at position {error.start} are not valid {encoding}; "
@@ -59,6 +66,37 @@ def read_chunks(path: Path, rows: int, encoding: str = "utf-8") -> Iterator[pd.D
         # pyarrow's errors derive from these; so do gzip's and pandas' parser errors.
         reason = (str(error).splitlines() or [type(error).__name__])[0]
         raise ReprolabError(f"--input: {path}: cannot read it ({reason})") from None
+
+
+def _pandas_options(path: Path, fmt: dict[str, Any]) -> dict[str, Any]:
+    """pandas' reading options for a CSV in the recorded format (thousands are read by
+    `numbers_as_trained` when they are also the delimiter, as ingest read them)."""
+    delimiter = fmt.get("delimiter") or ","
+    thousands = fmt.get("thousands")
+    compression = compression_of(path)
+    return {
+        "encoding": fmt.get("encoding") or "utf-8",
+        "sep": delimiter,
+        "decimal": fmt.get("decimal") or ".",
+        "thousands": thousands if thousands and thousands != delimiter else None,
+        "na_values": list(fmt.get("na_values") or []) or None,
+        # gzip, bz2 and xz by their bytes whatever the name; others (.zip, .zst) by it.
+        "compression": compression if compression in ("gzip", "bz2", "xz") else "infer",
+    }
+
+
+def numbers_as_trained(
+    chunk: pd.DataFrame, schema: dict[str, Any], fmt: dict[str, Any], source: str
+) -> pd.DataFrame:
+    """The numeric features of a CSV chunk read with the training file's number format
+    (`"16,000"` is 16000 where training read it so); other columns are left as read."""
+    if not fmt:
+        return chunk
+    number_format = NumberFormat(decimal=fmt.get("decimal") or ".", thousands=fmt.get("thousands"))
+    numeric = set(schema.get("numeric") or [])
+    keep = {c for c in chunk.columns if c not in numeric}
+    na_values = [str(v) for v in fmt.get("na_values") or []]
+    return parse_numeric_columns(chunk, source, number_format, na_values, keep)[0]
 
 
 def count_rows(path: Path) -> int | None:
@@ -93,21 +131,31 @@ def predict_file(
     target: Path,
     chunk_rows: int,
     allow_unlisted: bool = False,
-    encoding: str = "utf-8",
+    overrides: dict[str, Any] | None = None,
 ) -> int:
+    """Score `source` into `target`; `overrides`: CSV format keys (encoding, delimiter,
+    decimal, thousands, na_values) that replace the recorded ones."""
     from tqdm import tqdm  # noqa: PLC0415
 
     require_locked([model_path, schema_path], allow_unlisted=allow_unlisted)
     model, schema = load_model(model_path), read_yaml(schema_path)
     require_model_fits_schema(model, schema, str(model_path))
+    # The training file's format (if it was a CSV), each part overridable by a flag.
+    recorded = schema.get(SOURCE_FORMAT) or {}
+    fmt = {**recorded, **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    if fmt:
+        log.info("reading CSV input as %s", ", ".join(f"{k}={v!r}" for k, v in fmt.items()))
     total = 0
     with (
         atomic_path(target) as tmp,
         ParquetAppender(tmp, target, empty_as_text=True) as parquet,
         tqdm(total=count_rows(source), unit="rows", file=sys.stderr, disable=None) as progress,
     ):
-        for number, chunk in enumerate(read_chunks(source, chunk_rows, encoding)):
-            scored = score_chunk(model, schema, chunk, f"{source} (chunk {number + 1})")
+        for number, chunk in enumerate(read_chunks(source, chunk_rows, fmt)):
+            where = f"{source} (chunk {number + 1})"
+            if table_kind(source) != "parquet":
+                chunk = numbers_as_trained(chunk, schema, fmt, where)
+            scored = score_chunk(model, schema, chunk, where)
             if target.suffix.lower() in (".parquet", ".pq"):
                 parquet.append(scored)
             else:
@@ -134,7 +182,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
-    parser.add_argument("--encoding", default="utf-8", help="text encoding of a CSV input")
+    parser.add_argument(
+        "--encoding", help="a CSV input's text encoding (default: the training file's, else utf-8)"
+    )
+    parser.add_argument(
+        "--delimiter", help="a CSV input's separator (default: the training file's)"
+    )
+    parser.add_argument(
+        "--decimal", help="decimal separator, '.' or ',' (default: the training file's)"
+    )
+    parser.add_argument("--thousands", help="thousands separator (default: the training file's)")
+    parser.add_argument(
+        "--na-values",
+        help="extra missing-value markers, comma-separated (default: the training file's)",
+    )
     parser.add_argument(
         "--allow-unlisted-model",
         action="store_true",
@@ -150,7 +211,13 @@ def main(argv: list[str] | None = None) -> int:
             args.output,
             args.chunk_rows,
             args.allow_unlisted_model,
-            args.encoding,
+            {
+                "encoding": args.encoding,
+                "delimiter": args.delimiter,
+                "decimal": args.decimal,
+                "thousands": args.thousands,
+                "na_values": args.na_values.split(",") if args.na_values else None,
+            },
         )
     return 0
 

@@ -4,7 +4,9 @@ from reprolab.core.shell import run_stage
 
 
 def ingest() -> str:
-    from reprolab.core.config import Paths, get, load_params
+    import json
+
+    from reprolab.core.config import SOURCE_FORMAT, Paths, get, load_params
     from reprolab.core.files import log, write_parquet
     from reprolab.data.category_variants import fold_case_and_space
     from reprolab.data.config_shapes import required_target
@@ -31,7 +33,11 @@ def ingest() -> str:
             for note in folds:
                 log.info("column %r: %s (data.categories_normalize)", column, note)
     frame.columns = [str(column) for column in frame.columns]
-    write_parquet(Paths.raw, frame)
+    # How a CSV was read (delimiter, number format, missing markers, encoding): kept
+    # with the table, so that batch prediction and the monitor read new files alike.
+    source_format = frame.attrs.pop(SOURCE_FORMAT, None)
+    metadata = {SOURCE_FORMAT: json.dumps(source_format)} if source_format else None
+    write_parquet(Paths.raw, frame, metadata)
     return f"ingested {len(frame)} rows from {where}"
 
 

@@ -4,7 +4,9 @@ from reprolab.core.shell import run_stage
 
 
 def validate() -> str:
-    from reprolab.core.config import Paths, get, load_params
+    import json
+
+    from reprolab.core.config import SOURCE_FORMAT, Paths, get, load_params
     from reprolab.core.files import log, write_json, write_yaml
     from reprolab.data import config_shapes
     from reprolab.data.category_variants import variant_groups, variant_warning
@@ -35,6 +37,10 @@ def validate() -> str:
         log.info("schema pinned by %s", data["schema_file"])
     else:
         schema = effective_schema(table, data)
+    # The format a CSV was read with, for reading new files the same way (predict, monitor).
+    recorded = table.metadata(SOURCE_FORMAT)
+    if recorded:
+        schema = {**schema, SOURCE_FORMAT: json.loads(recorded)}
     for column, reason in schema["excluded"].items():
         log.info("excluded column %r: %s", column, reason)
     require_features(schema)
