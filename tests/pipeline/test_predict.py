@@ -34,11 +34,12 @@ def test_chunks_give_the_same_predictions_as_the_model_in_one_go(trained, tmp_pa
     from_csv = pd.read_parquet(tmp_path / "out.parquet")
     from_parquet = pd.read_csv(tmp_path / "out.csv")
     assert len(from_csv) == len(rows) == len(from_parquet)
-    assert list(from_csv.columns[-4:]) == [
+    assert list(from_csv.columns[-5:]) == [
         "prediction",
         "proba_Adelie",
         "proba_Chinstrap",
         "proba_Gentoo",
+        "out_of_range",  # values outside what training saw, per row
     ]
     assert (from_csv["prediction"] == from_parquet["prediction"]).all()
     assert np.allclose(from_csv.filter(like="proba_").sum(axis=1), 1)
@@ -151,3 +152,15 @@ def test_two_runs_writing_one_output_at_once_both_finish(trained, tmp_path):
     assert [run.returncode for run in runs] == [0, 0], errors
     assert len(pd.read_parquet(tmp_path / "out.parquet")) == len(rows)
     assert not list(tmp_path.glob(".out.parquet.tmp-*"))
+
+
+def test_values_outside_what_training_saw_are_flagged_in_a_column(trained, tmp_path):
+    from palmerpenguins import load_penguins
+
+    rows = load_penguins().drop(columns=["species"]).head(5).copy()
+    rows.loc[rows.index[1], "flipper_length_mm"] = 240.0  # the contract allows up to 250
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    predict(trained, tmp_path / "in.csv", tmp_path / "out.csv")
+    flags = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)["out_of_range"].tolist()
+    assert flags[1].startswith("flipper_length_mm: 240 outside the training range [172, ")
+    assert flags[0] == flags[2] == ""

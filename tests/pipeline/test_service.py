@@ -423,3 +423,22 @@ def test_a_start_up_refusal_under_uvicorn_s_factory_is_one_line(repo):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr, result.stderr
     assert "serve: error: serve.max_body_bytes: found 'lots'" in result.stderr
+
+
+def test_a_value_outside_what_training_saw_is_scored_flagged_and_counted(service):
+    schema_low, schema_high = 20.0, 80.0  # the penguins' declared contract: refused outside
+    observed = httpx.get(f"{service}/openapi.json").status_code  # service up
+    assert observed == 200
+    before = httpx.get(f"{service}/metrics").text
+    odd = {**PENGUIN, "bill_length_mm": 75.0}  # inside the contract, above any penguin seen
+    assert schema_low < odd["bill_length_mm"] < schema_high
+    answer = httpx.post(f"{service}/predict", json={"records": [odd, PENGUIN]})
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["predictions"]
+    assert rows[0]["warnings"] == ["bill_length_mm: 75 outside the training range [32.1, 59.6]"]
+    assert "warnings" not in rows[1]
+    after = httpx.get(f"{service}/metrics").text
+    line = 'reprolab_out_of_range_values_total{feature="bill_length_mm"} '
+    assert [x for x in after.splitlines() if x.startswith(line)] != [
+        x for x in before.splitlines() if x.startswith(line)
+    ]

@@ -103,3 +103,21 @@ def test_an_error_no_handler_caught_is_a_json_500_counted_under_its_route(caplog
     assert "POST /predict: unexpected KeyError" in caplog.text
     counted = metrics["requests"].labels(endpoint="/predict", status="500")._value.get()
     assert counted == 1
+
+
+def test_values_outside_what_training_saw_are_flagged_per_row_not_refused():
+    import pandas as pd
+
+    from reprolab.serve.scoring import as_json_rows, out_of_range
+
+    schema = {"observed_ranges": {"age": [18.0, 90.0], "income": [0.0, 1e5]}}
+    rows = pd.DataFrame({"age": [300.0, 40.0, None], "income": [5.0, -1.0, 7.0]})
+    flagged = out_of_range(rows, schema)
+    assert flagged == [
+        ["age: 300 outside the training range [18, 90]"],
+        ["income: -1 outside the training range [0, 100000]"],
+        [],
+    ]
+    scored = pd.DataFrame({"prediction": [1.0, 2.0, 3.0]})
+    answers = as_json_rows(scored, "regression", flagged)
+    assert answers[0]["warnings"] == flagged[0] and "warnings" not in answers[2]

@@ -264,6 +264,19 @@ SCHEMA_KEYS = (
 )
 
 
+def observed_ranges(table: Any, numeric: list[str]) -> dict[str, list[float]]:
+    """Each numeric feature's smallest and largest training value (`table`: a frame, or
+    anything that gives its columns one at a time). Not a contract: the service and
+    batch prediction flag values outside them, a pinned `schema.ranges` refuses."""
+    found = {}
+    for column in numeric:
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64")
+        values = values[np.isfinite(values)]
+        if len(values):
+            found[str(column)] = [float(values.min()), float(values.max())]
+    return found
+
+
 def require_features(schema: dict[str, Any]) -> None:
     """A model needs at least one feature: with none, every row looks alike and the
     split's overlap guard would be the first to complain, about duplicates."""

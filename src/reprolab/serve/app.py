@@ -66,6 +66,12 @@ def _metrics(registry: CollectorRegistry) -> dict[str, Any]:
         "rejected": Counter(
             "reprolab_rejected_rows", "Input rows refused by validation", registry=registry
         ),
+        "out_of_range": Counter(
+            "reprolab_out_of_range_values",
+            "Values scored though outside what training saw, by feature",
+            ["feature"],
+            registry=registry,
+        ),
     }
 
 
@@ -205,9 +211,12 @@ def build_app(model: Any, schema: dict[str, Any], serve: dict[str, Any]) -> Fast
             metrics["rejected"].inc(len(records))
             problem = {"loc": ["body", "records"], "msg": str(error), "type": "value_error"}
             return JSONResponse({"detail": [problem], "errors": 1, "shown": 1}, status_code=422)
-        if schema["task"] == "classification":
-            for row in rows:
+        for row in rows:
+            if schema["task"] == "classification":
                 metrics["predictions"].labels(prediction=row["prediction"]).inc()
+            for warning in row.get("warnings", ()):
+                # "<column>: <value> outside ...": the column is before the last ": ".
+                metrics["out_of_range"].labels(feature=warning.rsplit(": ", 1)[0]).inc()
         return JSONResponse({"predictions": rows})
 
     @app.get("/metrics", include_in_schema=False)

@@ -28,7 +28,12 @@ from reprolab.core.shell import command_parser, user_errors
 from reprolab.data.number_format import NumberFormat, parse_numeric_columns
 from reprolab.data.tables import compression_of, require_flat
 from reprolab.model.persistence import load_model
-from reprolab.serve.scoring import model_rows, predictions, require_model_fits_schema
+from reprolab.serve.scoring import (
+    model_rows,
+    out_of_range,
+    predictions,
+    require_model_fits_schema,
+)
 
 
 def read_chunks(
@@ -117,7 +122,10 @@ def score_chunk(
 ) -> pd.DataFrame:
     """Validate one chunk against the training schema and add its predictions. Its
     features take the training types (each chunk of a CSV is typed on its own)."""
-    scored = predictions(model, schema, model_rows(chunk, schema, source))
+    rows = model_rows(chunk, schema, source)
+    scored = predictions(model, schema, rows)
+    # Values outside what training saw, flagged per row (empty: none).
+    scored["out_of_range"] = ["; ".join(found) for found in out_of_range(rows, schema)]
     clash = [c for c in scored.columns if c in chunk.columns]
     if clash:
         raise ReprolabError(f"{source}: input already has column(s) {clash}; expected new names")

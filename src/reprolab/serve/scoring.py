@@ -5,7 +5,9 @@ service, so the same rows get the same answer (or the same refusal) on both.
   time columns, columns excluded from the features) are accepted and ignored;
   any other column is refused, naming it.
 - Features are checked with the `validate` stage's own contract (`input_schema`):
-  numbers must be finite numbers within the trained ranges, required ones present.
+  numbers must be finite numbers within the declared ranges (`data.schema.ranges`),
+  required ones present; values outside what training saw (`observed_ranges`) are
+  scored and flagged.
 - Request models for the service are generated from the schema, with every field
   under a neutral name and the column as its alias, so a column may be called
   `model_config` or `_id` without clashing with pydantic.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from pydantic import (
     AfterValidator,
@@ -108,6 +111,21 @@ def model_rows(frame: pd.DataFrame, schema: dict[str, Any], source: str) -> pd.D
     return as_training_types(rows, schema)
 
 
+def out_of_range(rows: pd.DataFrame, schema: dict[str, Any]) -> list[list[str]]:
+    """Per row, the numeric features whose value lies outside what training saw
+    (`observed_ranges` in the schema): flagged, not refused (a pinned range refuses)."""
+    flagged: list[list[str]] = [[] for _ in range(len(rows))]
+    for column, (low, high) in (schema.get("observed_ranges") or {}).items():
+        if column not in rows:
+            continue
+        values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype="float64")
+        for index in np.flatnonzero((values < low) | (values > high)):
+            flagged[index].append(
+                f"{column}: {values[index]:g} outside the training range [{low:g}, {high:g}]"
+            )
+    return flagged
+
+
 def predictions(model: Any, schema: dict[str, Any], rows: pd.DataFrame) -> pd.DataFrame:
     """`prediction`, and `proba_<class>` per class for classification, one row per row."""
     if schema["task"] == "regression":
@@ -124,18 +142,26 @@ def records_frame(records: list[dict[str, Any]], schema: dict[str, Any]) -> pd.D
     return as_training_types(pd.DataFrame.from_records(records), schema)
 
 
-def as_json_rows(scored: pd.DataFrame, task: str) -> list[dict[str, Any]]:
+def as_json_rows(
+    scored: pd.DataFrame, task: str, flagged: list[list[str]] | None = None
+) -> list[dict[str, Any]]:
+    """One answer per row; `warnings` where a value lies outside the training range."""
     if task == "regression":
-        return [{"prediction": float(v)} for v in scored["prediction"]]
-    classes = [c.removeprefix("proba_") for c in scored.columns if c.startswith("proba_")]
-    proba = scored[[f"proba_{c}" for c in classes]].to_numpy()
-    return [
-        {
-            "prediction": str(label),
-            "probabilities": dict(zip(classes, map(float, row), strict=True)),
-        }
-        for label, row in zip(scored["prediction"], proba, strict=True)
-    ]
+        rows = [{"prediction": float(v)} for v in scored["prediction"]]
+    else:
+        classes = [c.removeprefix("proba_") for c in scored.columns if c.startswith("proba_")]
+        proba = scored[[f"proba_{c}" for c in classes]].to_numpy()
+        rows = [
+            {
+                "prediction": str(label),
+                "probabilities": dict(zip(classes, map(float, row), strict=True)),
+            }
+            for label, row in zip(scored["prediction"], proba, strict=True)
+        ]
+    for row, warnings in zip(rows, flagged or [], strict=False):
+        if warnings:
+            row["warnings"] = warnings
+    return rows
 
 
 def score_records(
@@ -146,14 +172,15 @@ def score_records(
     columns = feature_columns(schema)
     features = [{c: record.get(c) for c in columns} for record in records]
     features = model_rows(records_frame(features, schema), schema, "records")
-    return as_json_rows(predictions(model, schema, features), schema["task"])
+    flagged = out_of_range(features, schema)
+    return as_json_rows(predictions(model, schema, features), schema["task"], flagged)
 
 
 def record_model(schema: dict[str, Any]) -> type[BaseModel]:
     """One input row, with the data contract in its types (so the OpenAPI schema tells
     a client the same rules `model_rows` applies): every feature is a field, null only
     where the contract allows a missing value (the pipeline imputes), numbers finite and
-    within the trained ranges, categories strings; the table's unused columns are
+    within the declared ranges, categories strings; the table's unused columns are
     optional and ignored; any other field is refused. Categories unseen in training are
     accepted: the encoder ignores them."""
     contract = schema.get("schema") or {}
@@ -195,13 +222,18 @@ def request_model(record: type[BaseModel], max_records: int) -> type[BaseModel]:
 
 def response_model(task: str) -> type[BaseModel]:
     """The body of a 200 from POST /predict: one prediction per record, in order."""
+    warnings = (
+        list[str] | None,
+        Field(None, description="values outside what training saw (flagged, still scored)"),
+    )
     if task == "regression":
-        prediction = create_model("Prediction", prediction=(float, ...))
+        prediction = create_model("Prediction", prediction=(float, ...), warnings=warnings)
     else:
         prediction = create_model(
             "Prediction",
             prediction=(str, Field(..., description="the most probable class")),
             probabilities=(dict[str, float], Field(..., description="by class; sum to 1")),
+            warnings=warnings,
         )
     return create_model("Predictions", predictions=(list[prediction], ...))
 

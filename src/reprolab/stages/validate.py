@@ -12,7 +12,12 @@ def validate() -> str:
     from reprolab.data.category_variants import variant_groups, variant_warning
     from reprolab.data.contract import require_valid, rows_with_target, validate_table
     from reprolab.data.parquet_stream import ParquetColumns
-    from reprolab.data.schema_inference import effective_schema, pinned_schema, require_features
+    from reprolab.data.schema_inference import (
+        effective_schema,
+        observed_ranges,
+        pinned_schema,
+        require_features,
+    )
 
     data = get(load_params(), "data")
     config_shapes.data_section(data)
@@ -51,6 +56,8 @@ def validate() -> str:
         len(schema["numeric"]),
         len(schema["categorical"]),
     )
+    # What training saw of each number: new values outside it are flagged when scored.
+    schema = {**schema, "observed_ranges": observed_ranges(table, schema["numeric"])}
     report = {**validate_table(table, table.batches(), schema), "dropped_missing_target": dropped}
     # The classes too: `yes` and `Yes ` would be two classes.
     spelled = [
