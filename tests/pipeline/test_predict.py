@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .helpers import predict_file, run
 
@@ -164,3 +166,40 @@ def test_values_outside_what_training_saw_are_flagged_in_a_column(trained, tmp_p
     flags = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)["out_of_range"].tolist()
     assert flags[1].startswith("flipper_length_mm: 240 outside the training range [172, ")
     assert flags[0] == flags[2] == ""
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["bill_length_mm", "body_mass_g", "island", "sex", "year"]),
+            st.sampled_from(
+                ["", "NA", "?", "abc", "1e400", "-0", "\uff11\uff12", "\t", '"', "1,5", "x" * 300]
+            ),
+            st.integers(min_value=0, max_value=29),
+        ),
+        max_size=6,
+    ),
+    st.sampled_from([",", ";"]),
+)
+def test_generated_files_are_scored_or_refused_in_one_line(trained, tmp_path_factory, edits, sep):
+    """hypothesis drives batch prediction with generated files: a scored table of every
+    row, or exit 1 with one line naming the file, never a traceback or a partial output."""
+    from palmerpenguins import load_penguins
+
+    folder = tmp_path_factory.mktemp("generated")
+    rows = load_penguins().drop(columns=["species"]).head(30).astype(object)
+    for column, value, row in edits:
+        rows.loc[rows.index[row], column] = value
+    rows.to_csv(folder / "in.csv", index=False, sep=sep)
+    result = predict_file(trained, folder / "in.csv", folder / "out.csv", "--delimiter", sep,
+                          check=False)  # fmt: skip
+    assert "Traceback" not in result.stderr
+    if result.returncode == 0:
+        assert len(pd.read_csv(folder / "out.csv", sep=",")) == 30
+    else:
+        errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+        assert result.returncode == 1 and len(errors) == 1, result.stderr
+        assert not (folder / "out.csv").exists()

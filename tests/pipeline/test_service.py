@@ -15,6 +15,8 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .browser import page_text
 from .helpers import BIN, predict_file, run
@@ -442,3 +444,36 @@ def test_a_value_outside_what_training_saw_is_scored_flagged_and_counted(service
     assert [x for x in after.splitlines() if x.startswith(line)] != [
         x for x in before.splitlines() if x.startswith(line)
     ]
+
+
+HOSTILE_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(["\ud800", "\udfff", "a\ud83d", "x" * 5000, "", " ", "Biscoe\x00"]),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.dictionaries(
+        st.sampled_from([*PENGUIN, "species", "year", "\ud800", "x" * 300]), HOSTILE_VALUE
+    ),
+    st.integers(min_value=1, max_value=3),
+)
+def test_generated_hostile_records_get_a_json_answer_never_a_5xx(service, changes, copies):
+    """What schemathesis' generators avoid (lone surrogates, huge names and values,
+    nested values where numbers go), generated: a 200 or a JSON 4xx, never a 5xx."""
+    record = {**PENGUIN, **changes}
+    body = json.dumps({"records": [record] * copies}).encode()  # surrogates as \\ud800
+    _, answer = _raw(service, _post(body))
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    assert status in (200, 422), answer[:500]
+    json.loads(payload)
