@@ -14,15 +14,7 @@ from reprolab.core.config import Paths
 from reprolab.core.files import read_yaml
 from reprolab.model.persistence import load_model
 from reprolab.serve.scoring import model_rows, records_frame
-
-RECORD = {
-    "bill_length_mm": 39.1,
-    "bill_depth_mm": 18.7,
-    "flipper_length_mm": 181,
-    "body_mass_g": 3750.0,
-    "island": "Torgersen",
-    "sex": "male",
-}
+from serving import RECORD
 
 
 def create_app() -> FastAPI:

@@ -171,3 +171,9 @@ def test_a_search_on_a_loss_minimizes_it(tmp_path, monkeypatch):
     assert objective(space(None), params) == ("balanced_accuracy", "maximize")
     with pytest.raises(ReprolabError, match=r"conf/search/s.yaml: direction: metric 'test_rows'"):
         objective(space("test_rows"), params)
+
+
+def test_a_lone_run_shows_the_params_it_changed_from_its_baseline(payload):
+    payload[0]["experiments"] = payload[0]["experiments"][1:2]  # "best" alone
+    lines = render(parse_exp_show(payload), COMPARE).splitlines()
+    assert "model.C" in _cells(lines[2]) and "5.0" in _cells(lines[4])

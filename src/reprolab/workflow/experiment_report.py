@@ -67,10 +67,14 @@ def fitted(
 
 
 def ranked_table(
-    rows: list[Experiment], compare: dict[str, Any], wide: bool = False
+    rows: list[Experiment],
+    compare: dict[str, Any],
+    wide: bool = False,
+    baseline: Experiment | None = None,
 ) -> tuple[list[str], list[str]]:
     """Rows best first: rank, experiment, baseline, primary (with its direction) and
-    secondary metric, then differing params and the other key metrics as room allows."""
+    secondary metric, then the params that differ between the rows and `baseline` (what
+    a lone run changed, too) and the other key metrics as room allows."""
     ordered = rank(rows, compare)
     primary, secondary = compare["primary_metric"], compare.get("secondary_metric")
     arrow = "↑" if compare["direction"] == "maximize" else "↓"
@@ -84,7 +88,8 @@ def ranked_table(
             for m in metrics
         ),
     ]
-    optional = [(p, [_cell(r.params.get(p)) for r in ordered]) for p in differing_params(rows)]
+    compared = [*rows, *([baseline] if baseline else [])]
+    optional = [(p, [_cell(r.params.get(p)) for r in ordered]) for p in differing_params(compared)]
     optional += [
         (m, [_metric(r.metrics.get(m)) for r in ordered])
         for m in compare.get("key_metrics", [])
@@ -165,7 +170,8 @@ def _ranked_sections(
             title = f"Ranked: target {target}, {task}, measured on the test rows of {base}"
         else:
             title = f"Apart, not comparable with {base} ({why_apart(key, reference)}):"
-        lines, left_out = ranked_table(groups[key], group_compare(ranking, groups[key]), wide)
+        compare = group_compare(ranking, groups[key])
+        lines, left_out = ranked_table(groups[key], compare, wide, baseline=head)
         out += [title, "", *lines, ""]
         hidden |= set(left_out)
     return out, hidden
