@@ -118,6 +118,11 @@ def test_values_outside_what_training_saw_are_flagged_per_row_not_refused():
         ["income: -1 outside the training range [0, 100000]"],
         [],
     ]
-    scored = pd.DataFrame({"prediction": [1.0, 2.0, 3.0]})
-    answers = as_json_rows(scored, "regression", flagged)
+
+    class Constant:  # a regressor answering 1, 2, 3
+        def predict(self, rows):
+            return [1.0, 2.0, 3.0][: len(rows)]
+
+    answers = as_json_rows(Constant(), "regression", rows, flagged)
+    assert [a["prediction"] for a in answers] == [1.0, 2.0, 3.0]
     assert answers[0]["warnings"] == flagged[0] and "warnings" not in answers[2]

@@ -101,7 +101,8 @@ def model_rows(
     """The features of `frame` as the model reads them, after the checks above.
     `checked`: the rows passed the request model, which carries the same contract
     (`record_model`): the contract's table checks, ~10 ms a call, are not run again."""
-    normalize_booleans(frame)
+    if not checked:  # the request model admits no booleans where features go
+        normalize_booleans(frame)
     features, ignored = feature_columns(schema), set(ignored_columns(schema))
     unknown = [str(c) for c in frame.columns if c not in ignored and c not in features]
     if unknown:
@@ -155,20 +156,20 @@ def records_frame(records: list[dict[str, Any]], schema: dict[str, Any]) -> pd.D
 
 
 def as_json_rows(
-    scored: pd.DataFrame, task: str, flagged: list[list[str]] | None = None
+    model: Any, task: str, features: pd.DataFrame, flagged: list[list[str]] | None = None
 ) -> list[dict[str, Any]]:
-    """One answer per row; `warnings` where a value lies outside the training range."""
+    """The model's answer for each row of `features`, built from its arrays (no table
+    of results in between: a one-record request is mostly this and the model itself);
+    `warnings` where a value lies outside the training range."""
     if task == "regression":
-        rows = [{"prediction": float(v)} for v in scored["prediction"]]
+        rows = [{"prediction": float(v)} for v in model.predict(features)]
     else:
-        classes = [c.removeprefix("proba_") for c in scored.columns if c.startswith("proba_")]
-        proba = scored[[f"proba_{c}" for c in classes]].to_numpy()
+        proba = model.predict_proba(features)
+        classes = [str(c) for c in model.classes_]
+        labels = predicted_labels(proba, classes)
         rows = [
-            {
-                "prediction": str(label),
-                "probabilities": dict(zip(classes, map(float, row), strict=True)),
-            }
-            for label, row in zip(scored["prediction"], proba, strict=True)
+            {"prediction": str(label), "probabilities": dict(zip(classes, row, strict=True))}
+            for label, row in zip(labels, proba.tolist(), strict=True)
         ]
     for row, warnings in zip(rows, flagged or [], strict=False):
         if warnings:
@@ -185,7 +186,7 @@ def score_records(
     features = [{c: record.get(c) for c in columns} for record in records]
     features = model_rows(records_frame(features, schema), schema, "records", checked=True)
     flagged = out_of_range(features, schema)
-    return as_json_rows(predictions(model, schema, features), schema["task"], flagged)
+    return as_json_rows(model, schema["task"], features, flagged)
 
 
 def record_model(schema: dict[str, Any]) -> type[BaseModel]:
