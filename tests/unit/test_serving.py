@@ -113,11 +113,10 @@ def test_values_outside_what_training_saw_are_flagged_per_row_not_refused():
     schema = {"observed_ranges": {"age": [18.0, 90.0], "income": [0.0, 1e5]}}
     rows = pd.DataFrame({"age": [300.0, 40.0, None], "income": [5.0, -1.0, 7.0]})
     flagged = out_of_range(rows, schema)
-    assert flagged == [
-        ["age: 300 outside the training range [18, 90]"],
-        ["income: -1 outside the training range [0, 100000]"],
-        [],
-    ]
+    assert flagged == {
+        0: ["age: 300 outside the training range [18, 90]"],
+        1: ["income: -1 outside the training range [0, 100000]"],
+    }
 
     class Constant:  # a regressor answering 1, 2, 3
         def predict(self, rows):

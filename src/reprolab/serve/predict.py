@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reprolab.core.config import SOURCE_FORMAT, Paths
@@ -125,7 +126,10 @@ def score_chunk(
     rows = model_rows(chunk, schema, source)
     scored = predictions(model, schema, rows)
     # Values outside what training saw, flagged per row (empty: none).
-    scored["out_of_range"] = ["; ".join(found) for found in out_of_range(rows, schema)]
+    flags = np.full(len(rows), "", dtype=object)
+    for index, found in out_of_range(rows, schema).items():
+        flags[index] = "; ".join(found)
+    scored["out_of_range"] = flags
     clash = [c for c in scored.columns if c in chunk.columns]
     if clash:
         raise ReprolabError(f"{source}: input already has column(s) {clash}; expected new names")

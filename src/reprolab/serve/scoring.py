@@ -124,16 +124,18 @@ def model_rows(
     return as_training_types(rows, schema)
 
 
-def out_of_range(rows: pd.DataFrame, schema: dict[str, Any]) -> list[list[str]]:
-    """Per row, the numeric features whose value lies outside what training saw
-    (`observed_ranges` in the schema): flagged, not refused (a pinned range refuses)."""
-    flagged: list[list[str]] = [[] for _ in range(len(rows))]
+def out_of_range(rows: pd.DataFrame, schema: dict[str, Any]) -> dict[int, list[str]]:
+    """The rows (by position) with numeric features whose value lies outside what
+    training saw (`observed_ranges` in the schema), and which: flagged, not refused
+    (a declared range refuses). Rows with none are absent: a million rows cost a
+    comparison per column, not a list per row."""
+    flagged: dict[int, list[str]] = {}
     for column, (low, high) in (schema.get("observed_ranges") or {}).items():
         if column not in rows:
             continue
         values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype="float64")
-        for index in np.flatnonzero((values < low) | (values > high)):
-            flagged[index].append(
+        for index in np.flatnonzero((values < low) | (values > high)).tolist():
+            flagged.setdefault(index, []).append(
                 f"{column}: {values[index]:g} outside the training range [{low:g}, {high:g}]"
             )
     return flagged
@@ -156,7 +158,7 @@ def records_frame(records: list[dict[str, Any]], schema: dict[str, Any]) -> pd.D
 
 
 def as_json_rows(
-    model: Any, task: str, features: pd.DataFrame, flagged: list[list[str]] | None = None
+    model: Any, task: str, features: pd.DataFrame, flagged: dict[int, list[str]] | None = None
 ) -> list[dict[str, Any]]:
     """The model's answer for each row of `features`, built from its arrays (no table
     of results in between: a one-record request is mostly this and the model itself);
@@ -171,9 +173,8 @@ def as_json_rows(
             {"prediction": str(label), "probabilities": dict(zip(classes, row, strict=True))}
             for label, row in zip(labels, proba.tolist(), strict=True)
         ]
-    for row, warnings in zip(rows, flagged or [], strict=False):
-        if warnings:
-            row["warnings"] = warnings
+    for index, warnings in (flagged or {}).items():
+        rows[index]["warnings"] = warnings
     return rows
 
 
