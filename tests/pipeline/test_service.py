@@ -37,11 +37,12 @@ PENGUIN = {
 @pytest.fixture(scope="module")
 def service(repo):
     run(repo, "dvc", "repro")
-    # A stalled body is given up on after 2 s here (30 s by default), so that it is tested;
+    # A stalled body is given up on after 2 s here, so that it is tested;
     # params.yaml is put back once the service has read it (package depends on it).
     params = repo / "params.yaml"
     committed = params.read_text()
-    params.write_text(committed.replace("body_timeout_seconds: 30", "body_timeout_seconds: 2"))
+    # Whatever value conf/ holds (a user may change it): a stall is given up on after 2 s.
+    params.write_text(re.sub(r"body_timeout_seconds: [^\n]*", "body_timeout_seconds: 2", committed))
     port = free_port()
     env = {**os.environ, "PYTHONPATH": "src", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     server = subprocess.Popen(
@@ -354,10 +355,8 @@ def test_a_huge_unknown_field_name_is_echoed_cut_and_one_problem_per_field(servi
     body = httpx.post(f"{service}/predict", json={"records": records}).json()
     fields = [tuple(p["loc"]) for p in body["detail"]]
     assert len(fields) == len(set(fields)) == 20 and body["errors"] == 60  # one per field
-    assert {p["msg"] for p in body["detail"]} == {
-        "Input should be a finite number",
-        "Input should be less than or equal to 7000",
-    }
+    messages = {p["msg"].rsplit(" ", 1)[0] for p in body["detail"]}  # the bound is conf's
+    assert messages == {"Input should be a finite", "Input should be less than or equal to"}
     assert not any("constrained" in str(p["loc"]) for p in body["detail"])
 
 
