@@ -161,10 +161,14 @@ def test_recompose_names_the_values_it_replaces_and_keeps_the_old_file(tmp_path,
     (tmp_path / ".dvc").mkdir()
     assert recompose(tmp_path) == [f"wrote {tmp_path / 'params.yaml'}"]  # no file before
     params = tmp_path / "params.yaml"
-    edited = params.read_text().replace("  C: 1.0", "  C: 0.5")
+    composed = params.read_text()
+    # A hand edit of whatever seed conf/ holds (a user may have promoted another one).
+    seed = OmegaConf.create(composed)["seed"]
+    edited = composed.replace(f"\nseed: {seed}\n", f"\nseed: {seed + 1}\n")
+    assert edited != composed
     params.write_text(edited)
     said = recompose(tmp_path)
-    assert "  model.C: 0.5 in params.yaml, 1.0 from conf/" in said
+    assert f"  seed: {seed + 1} in params.yaml, {seed} from conf/" in said
     assert (tmp_path / ".dvc/tmp/params.yaml.bak").read_text() == edited
-    assert "C: 1.0" in params.read_text()
+    assert params.read_text() == composed
     assert recompose(tmp_path) == []
