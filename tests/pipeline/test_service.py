@@ -239,7 +239,16 @@ def test_metrics_count_the_requests_of_this_test(service):
     assert 'reprolab_request_seconds_bucket{endpoint="/predict"' in after
 
 
-def test_schemathesis_fuzzing_finds_no_server_error(service, tmp_path):
+def test_schemathesis_with_our_hostile_strategy_finds_no_failure(service, tmp_path):
+    """Every schemathesis check, over its own cases and those our strategy
+    (schemathesis_hooks.py) makes of them: lone surrogates, huge names, stalled bodies."""
+    tally = tmp_path / "hostile.txt"
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.pipeline.schemathesis_hooks",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "HOSTILE_TALLY": str(tally),
+    }
     # Run in tmp_path: schemathesis writes a cache where it runs.
     schemathesis = Path(sys.executable).parent / "schemathesis"
     result = subprocess.run(
@@ -250,18 +259,22 @@ def test_schemathesis_fuzzing_finds_no_server_error(service, tmp_path):
             "--checks",
             "all",
             "--max-examples",
-            "40",
+            "60",
             "--seed",
             "1",
         ],
         capture_output=True,
         text=True,
         check=False,
-        timeout=300,
+        timeout=600,
         cwd=tmp_path,
+        env=env,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "No issues found" in result.stdout
+    sent = tally.read_text().split() if tally.exists() else []
+    kinds = set(sent[::2])
+    assert kinds == {"surrogate", "huge-name", "stall"}, f"hostile cases sent: {sent}"
 
 
 def test_a_model_that_is_not_dvc_lock_s_is_refused_at_start(repo):
@@ -374,6 +387,32 @@ def test_a_declared_length_over_the_limit_is_refused_at_once_and_a_stall_given_u
     took, answer = _raw(service, stalled, wait=20)
     assert answer.startswith(b"HTTP/1.1 408") and b"serve.body_timeout_seconds" in answer
     assert 1.5 < took < 10
+
+
+def test_a_refusal_before_the_body_is_read_closes_the_connection(service):
+    """Kept open, the unread rest of the body was taken for the next request on that
+    connection: a keep-alive client's next request after a 408 hung."""
+    import socket
+
+    host, port = service.removeprefix("http://").split(":")
+    body = json.dumps({"records": [PENGUIN]}).encode()
+    refused = {  # the first request of a keep-alive connection, refused before its end
+        "408": _post(body)[: -len(body) // 2],
+        "413": _post(b"", b"Content-Length: 999999999999\r\n").replace(
+            b"Content-Length: 0\r\n", b""
+        ),
+        "415": _post(body).replace(b"application/json", b"text/csv"),
+    }
+    for status, first in refused.items():
+        with socket.create_connection((host, int(port))) as conn:
+            conn.settimeout(10)
+            conn.sendall(first)
+            answer = b""
+            while chunk := conn.recv(65536):  # ends only when the server closes
+                answer += chunk
+        head = answer.partition(b"\r\n\r\n")[0].lower()
+        assert head.startswith(f"http/1.1 {status}".encode()), answer[:300]
+        assert b"connection: close" in head, head
 
 
 def test_a_body_that_is_not_json_is_415_and_the_contract_declares_every_answer(service):

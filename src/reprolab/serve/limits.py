@@ -17,7 +17,10 @@ JSON_TYPES = ("application/json",)
 
 
 def refusal(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status)
+    """A refusal sent before the body was read to its end: the connection is closed after
+    it. Kept open, the unread rest of the body would be parsed as the client's next
+    request on that connection (a keep-alive client hung after a 408)."""
+    return JSONResponse({"detail": detail}, status_code=status, headers={"Connection": "close"})
 
 
 def _header(scope: dict, name: bytes) -> str | None:
