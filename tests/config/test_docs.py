@@ -108,3 +108,46 @@ def test_the_pipeline_picture_is_the_real_dag(page):
         names = [w for w in re.findall(r"[a-z]+", line.split("(")[0]) if w in stages]
         for before, after in itertools.pairwise(names):
             assert (before, after) in edges, f"{page.name}: no edge {before} → {after} in dvc.yaml"
+
+
+PACKAGE = ROOT / "src" / "reprolab"
+FOLDERS = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
+
+
+def _modules(folder: str) -> set[str]:
+    return {p.stem for p in (PACKAGE / folder).glob("*.py") if p.stem != "__init__"}
+
+
+def _layout_blocks() -> dict[str, set[str]]:
+    """docs/layout.md's tree: the module names (`name.py`) listed under each folder."""
+    tree = _text(ROOT / "docs/layout.md").split("```")[1]
+    blocks: dict[str, set[str]] = {}
+    folder = None
+    for line in tree.splitlines():
+        start = re.match(r"^  (\w+)/", line)
+        if start:
+            folder = start.group(1)
+        elif not line.startswith("    "):
+            folder = None
+        if folder:
+            blocks.setdefault(folder, set()).update(re.findall(r"\b(\w+)\.py\b", line))
+    return blocks
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_the_layout_page_lists_every_module_and_only_modules_that_exist(folder):
+    listed = _layout_blocks().get(folder, set())
+    if folder == "stages":  # listed as `<stage>.py`: one module per dvc.yaml stage
+        assert _modules(folder) == set(PIPELINE["stages"])
+        return
+    assert listed == _modules(folder), (
+        f"docs/layout.md, {folder}/: missing {sorted(_modules(folder) - listed)}, "
+        f"no such module {sorted(listed - _modules(folder))}"
+    )
+
+
+@pytest.mark.parametrize("folder", [f for f in FOLDERS if f != "stages"])
+def test_each_folder_s_docstring_names_every_module_in_it(folder):
+    docstring = _text(PACKAGE / folder / "__init__.py")
+    missing = sorted(m for m in _modules(folder) if not re.search(rf"\b{m}\b", docstring))
+    assert not missing, f"src/reprolab/{folder}/__init__.py does not name {missing}"

@@ -55,11 +55,18 @@ def test_least_privilege_and_pinned_actions(path):
     assert "secrets." not in text
 
 
-def test_ci_runs_pre_commit_and_make_test_on_push_and_pull_request():
+def test_ci_runs_make_test_which_runs_the_hooks_once_on_push_and_pull_request():
     workflow = _load(ROOT / ".github/workflows/ci.yaml")
     assert set(workflow["on"]) == {"push", "pull_request"}
     runs = [step.get("run", "") for step in workflow["jobs"]["test"]["steps"]]
-    assert "make lint" in runs and "make test" in runs
+    assert "make test" in runs and "make lint" not in runs  # make test runs the hooks
+    target = _text_of_make_target("test")
+    assert target.count("pre-commit run --all-files") == 1, target
+
+
+def _text_of_make_target(name: str) -> str:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return makefile.split(f"\n{name}:", 1)[1].split("\n\n", 1)[0]
 
 
 def test_pr_report_comments_once_uploads_images_and_gates():

@@ -2,7 +2,7 @@ import pytest
 
 from reprolab.core.errors import ReprolabError
 from reprolab.workflow.gate import MetricDelta, changed_params, gate, metric_deltas
-from reprolab.workflow.ranking import direction_of, resolve_compare
+from reprolab.workflow.ranking import direction_of, resolve_ranking
 
 COMPARE = {
     "primary_metric": "balanced_accuracy",
@@ -58,16 +58,16 @@ def test_auto_follows_the_task():
         "secondary_direction": "auto",
         "key_metrics": "auto",
     }
-    classification = resolve_compare(auto, {"balanced_accuracy", "log_loss"})
+    classification = resolve_ranking(auto, {"balanced_accuracy", "log_loss"})
     assert (classification["primary_metric"], classification["direction"]) == (
         "balanced_accuracy",
         "maximize",
     )
     assert classification["secondary_direction"] == "minimize"
-    regression = resolve_compare(auto, {"rmse", "mae", "r2"})
+    regression = resolve_ranking(auto, {"rmse", "mae", "r2"})
     assert (regression["primary_metric"], regression["direction"]) == ("rmse", "minimize")
     assert regression["key_metrics"] == ["rmse", "mae", "r2"]
-    assert resolve_compare({**auto, "primary_metric": "r2"}, {"rmse"})["direction"] == "maximize"
+    assert resolve_ranking({**auto, "primary_metric": "r2"}, {"rmse"})["direction"] == "maximize"
 
 
 def test_changed_params_are_listed_with_both_values():

@@ -140,15 +140,15 @@ def test_unknown_direction_names_the_key(payload):
 
 
 def test_a_metric_without_a_known_direction_is_refused_not_maximized():
-    from reprolab.workflow.ranking import known_direction, resolve_compare
+    from reprolab.workflow.ranking import known_direction, resolve_ranking
 
     assert known_direction("log_loss", "k") == "minimize"
     assert known_direction("per_class.Adelie.recall", "k") == "maximize"
     with pytest.raises(ReprolabError, match=r"^ranking.direction: metric 'test_rows' has no known"):
-        resolve_compare({"primary_metric": "test_rows"}, {"accuracy", "test_rows"})
+        resolve_ranking({"primary_metric": "test_rows"}, {"accuracy", "test_rows"})
     # Set by hand, any metric may rank.
     chosen = {"primary_metric": "test_rows", "direction": "minimize"}
-    assert resolve_compare(chosen, {"accuracy", "test_rows"})["direction"] == "minimize"
+    assert resolve_ranking(chosen, {"accuracy", "test_rows"})["direction"] == "minimize"
 
 
 def test_a_search_on_a_loss_minimizes_it(tmp_path, monkeypatch):

@@ -207,11 +207,11 @@ def test_a_tie_on_the_objective_is_broken_as_make_exps_breaks_it():
                 "overrides": [], "error": None}  # fmt: skip
 
     rows = [row(0, 0.5), row(1, 0.2), row(2, 0.4)]
-    compare = {"primary_metric": "m", "direction": "maximize",
+    rules = {"primary_metric": "m", "direction": "maximize",
                "secondary_metric": "log_loss", "secondary_direction": "minimize"}  # fmt: skip
-    assert "**Best: trial 1, experiment `s-1`" in summary_markdown("s", rows, compare, [])
+    assert "**Best: trial 1, experiment `s-1`" in summary_markdown("s", rows, rules, [])
     runs = [Experiment(r["experiment"], "", "main", metrics=r["metrics"]) for r in rows]
-    assert rank(runs, compare)[0].name == "s-1"
+    assert rank(runs, rules)[0].name == "s-1"
 
 
 def test_a_resumed_search_never_repeats_a_finished_parameter_set(in_git_repo):

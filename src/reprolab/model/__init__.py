@@ -1,4 +1,5 @@
-"""The model: features (the preprocessor), estimators (built from `conf/model`),
+"""The model: features (the preprocessor), category_codes (categories as codes for
+the models that split on them natively), estimators (built from `conf/model`),
 evaluation (metrics and plot data), persistence (skops with an explicit type
 allowlist), integrity (checks on a loaded model before it runs), card (the model card).
 

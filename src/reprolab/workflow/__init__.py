@@ -1,7 +1,9 @@
 """Everything that drives dvc and git from outside the pipeline, through one wrapper
-(vcs): compose (params.yaml from conf/), ranking (which run is best), experiments and
-experiment_table (`make exps`), sweep, promote and config_edits (`make promote`),
-report, gate and comparability (the PR report and merge gate), verify (byte
+(vcs): compose (params.yaml from conf/), ranking (which run is best), experiments,
+experiment_table and experiment_report (`make exps`), sweep (`make sweep`; on a Ray
+cluster ray_sweep, each run by ray_run), search, search_space and search_report
+(`make search`: Optuna trials as experiments), promote and config_edits (`make
+promote`), report, gate and comparability (the PR report and merge gate), verify (byte
 reproducibility), reset, and the offline plot rendering (offline_plots, plot_images).
 
 May import every other folder except stages/; nothing outside it imports workflow/

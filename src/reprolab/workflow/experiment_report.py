@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any
 
 from reprolab.workflow.experiment_table import Experiment, differing_params, rank
-from reprolab.workflow.ranking import resolve_compare
+from reprolab.workflow.ranking import resolve_ranking
 
 WIDTH = 120
 
@@ -68,16 +68,16 @@ def fitted(
 
 def ranked_table(
     rows: list[Experiment],
-    compare: dict[str, Any],
+    rules: dict[str, Any],
     wide: bool = False,
     baseline: Experiment | None = None,
 ) -> tuple[list[str], list[str]]:
     """Rows best first: rank, experiment, baseline, primary (with its direction) and
     secondary metric, then the params that differ between the rows and `baseline` (what
     a lone run changed, too) and the other key metrics as room allows."""
-    ordered = rank(rows, compare)
-    primary, secondary = compare["primary_metric"], compare.get("secondary_metric")
-    arrow = "↑" if compare["direction"] == "maximize" else "↓"
+    ordered = rank(rows, rules)
+    primary, secondary = rules["primary_metric"], rules.get("secondary_metric")
+    arrow = "↑" if rules["direction"] == "maximize" else "↓"
     metrics = [m for m in (primary, secondary) if m]
     fixed = [
         ("rank", [str(n) for n in range(1, len(ordered) + 1)]),
@@ -92,20 +92,20 @@ def ranked_table(
     optional = [(p, [_cell(r.params.get(p)) for r in ordered]) for p in differing_params(compared)]
     optional += [
         (m, [_metric(r.metrics.get(m)) for r in ordered])
-        for m in compare.get("key_metrics", [])
+        for m in rules.get("key_metrics", [])
         if m not in metrics
     ]
     return fitted(fixed, optional, wide)
 
 
-def group_compare(ranking: dict[str, Any], rows: list[Experiment]) -> dict[str, Any]:
+def group_rules(ranking: dict[str, Any], rows: list[Experiment]) -> dict[str, Any]:
     """The ranking rule for a set of runs of one task: the configured one, or the task's
     defaults where the configured primary metric is not one these runs measured."""
     names = {k for r in rows for k, v in r.metrics.items() if isinstance(v, int | float)}
-    compare = resolve_compare(ranking, names)
-    if compare["primary_metric"] not in names:
-        compare = resolve_compare({}, names)
-    return compare
+    rules = resolve_ranking(ranking, names)
+    if rules["primary_metric"] not in names:
+        rules = resolve_ranking({}, names)
+    return rules
 
 
 def why_apart(key: tuple[Any, str, str | None], reference: tuple[Any, str, str | None]) -> str:
@@ -170,8 +170,8 @@ def _ranked_sections(
             title = f"Ranked: target {target}, {task}, measured on the test rows of {base}"
         else:
             title = f"Apart, not comparable with {base} ({why_apart(key, reference)}):"
-        compare = group_compare(ranking, groups[key])
-        lines, left_out = ranked_table(groups[key], compare, wide, baseline=head)
+        rules = group_rules(ranking, groups[key])
+        lines, left_out = ranked_table(groups[key], rules, wide, baseline=head)
         out += [title, "", *lines, ""]
         hidden |= set(left_out)
     return out, hidden
@@ -180,6 +180,6 @@ def _ranked_sections(
 def _metrics_cell(commit: Experiment, ranking: dict[str, Any]) -> str:
     if not commit.metrics:
         return "-"
-    compare = group_compare(ranking, [commit])
-    metrics = [m for m in (compare["primary_metric"], compare.get("secondary_metric")) if m]
+    rules = group_rules(ranking, [commit])
+    metrics = [m for m in (rules["primary_metric"], rules.get("secondary_metric")) if m]
     return ", ".join(f"{m} {_metric(commit.metrics.get(m))}" for m in metrics)

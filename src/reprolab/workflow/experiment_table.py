@@ -8,14 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reprolab.core.config import flatten
+from reprolab.core.config import PARAMS_FILE, Paths, flatten
 from reprolab.workflow.ranking import sort_key, task_of
 
-METRICS_FILE = "metrics/evaluate.json"
-PARAMS_FILE = "params.yaml"
-
-
-TEST_SPLIT = "data/interim/test.parquet"
+# The keys `dvc exp show --json` files its data under: paths as DVC prints them.
+METRICS_FILE, PARAMS_NAME, TEST_SPLIT = str(Paths.metrics), str(PARAMS_FILE), str(Paths.test)
 
 
 @dataclass
@@ -49,7 +46,7 @@ def _file_data(data: dict[str, Any], section: str, path: str) -> tuple[dict[str,
 
 def _experiment(entry: dict[str, Any], baseline: str) -> Experiment:
     data = entry.get("data") or {}
-    params, params_error = _file_data(data, "params", PARAMS_FILE)
+    params, params_error = _file_data(data, "params", PARAMS_NAME)
     metrics, metrics_error = _file_data(data, "metrics", METRICS_FILE)
     error = entry.get("error") or params_error or metrics_error
     if isinstance(error, dict):
@@ -88,6 +85,6 @@ def differing_params(rows: list[Experiment]) -> list[str]:
     return [key for key in keys if len({repr(row.params.get(key)) for row in rows}) > 1]
 
 
-def rank(rows: list[Experiment], compare: dict[str, Any]) -> list[Experiment]:
+def rank(rows: list[Experiment], rules: dict[str, Any]) -> list[Experiment]:
     """Best first, by the primary metric and then the secondary metric of `compare`."""
-    return sorted(rows, key=lambda row: sort_key(row.metrics, compare))
+    return sorted(rows, key=lambda row: sort_key(row.metrics, rules))

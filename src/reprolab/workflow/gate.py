@@ -1,6 +1,8 @@
-"""Compare two revisions: metric deltas, changed params and the merge gate's verdict.
+"""The merge gate over two revisions: metric deltas, changed params and the verdict.
 
-Pure functions over what `dvc metrics diff --json` and `dvc params diff --json` print.
+Pure functions over what `dvc metrics diff --json` and `dvc params diff --json` print;
+whether two revisions may be compared at all is `comparability`'s, and the PR report
+that shows all this is `report`'s.
 """
 
 from __future__ import annotations
@@ -51,21 +53,21 @@ def _number(value: Any) -> float | None:
 
 
 def metric_deltas(
-    metrics_diff: dict[str, Any], compare: dict[str, Any], directions: dict[str, str]
+    metrics_diff: dict[str, Any], rules: dict[str, Any], directions: dict[str, str]
 ) -> list[MetricDelta]:
     """Primary metric first, then the key metrics, then every other metric by name."""
     flat: dict[str, dict[str, Any]] = {}
     for per_file in metrics_diff.values():
         flat.update(per_file)
-    primary = compare["primary_metric"]
-    order = [primary, *(m for m in compare.get("key_metrics", []) if m != primary)]
+    primary = rules["primary_metric"]
+    order = [primary, *(m for m in rules.get("key_metrics", []) if m != primary)]
     order += sorted(k for k in flat if k not in order)
     return [
         MetricDelta(
             name,
             _number(flat[name].get("old")),
             _number(flat[name].get("new")),
-            compare["direction"] if name == primary else directions.get(name),
+            rules["direction"] if name == primary else directions.get(name),
         )
         for name in order
         if name in flat

@@ -1,8 +1,9 @@
 """How experiments are ranked: which metric is primary, and which way is better.
 
-The `ranking` section of conf/config.yaml (`auto` = the task's defaults below). Only the
-commands that compare runs read it (experiments table, report and gate, promote, search):
-changing a rule here reruns no stage.
+The `ranking` section of conf/config.yaml (`auto` = the task's defaults below), resolved
+once by `resolve_ranking`; `sort_key` is the one ordering of runs (`make exps`, promote,
+the search's best). Only the commands that compare runs read it (experiments table,
+report and gate, promote, search): changing a rule here reruns no stage.
 """
 
 from __future__ import annotations
@@ -65,10 +66,10 @@ def known_direction(metric: str, key: str) -> str:
     return direction
 
 
-def resolve_compare(compare: dict[str, Any], metric_names: set[str]) -> dict[str, Any]:
+def resolve_ranking(rules: dict[str, Any], metric_names: set[str]) -> dict[str, Any]:
     """The `ranking` config section with every `auto` replaced for the task at hand."""
     defaults = TASK_METRICS[task_of(metric_names)]
-    resolved = dict(compare)
+    resolved = dict(rules)
     for key, default in (
         ("primary_metric", "primary"),
         ("secondary_metric", "secondary"),
@@ -99,12 +100,12 @@ def require_direction(direction: Any, key: str) -> str:
     return direction
 
 
-def sort_key(metrics: dict[str, Any], compare: dict[str, Any]) -> list[float]:
+def sort_key(metrics: dict[str, Any], rules: dict[str, Any]) -> list[float]:
     """The one ranking rule (`make exps`, the search summary): ascending is best first,
     by the primary metric, then the secondary one; a run without the metric sorts last."""
-    keys = [(compare["primary_metric"], compare["direction"])]
-    if compare.get("secondary_metric"):
-        keys.append((compare["secondary_metric"], compare.get("secondary_direction", "minimize")))
+    keys = [(rules["primary_metric"], rules["direction"])]
+    if rules.get("secondary_metric"):
+        keys.append((rules["secondary_metric"], rules.get("secondary_direction", "minimize")))
     return [_oriented(metrics.get(metric), direction) for metric, direction in keys]
 
 

@@ -33,7 +33,7 @@ from reprolab.workflow.gate import (
     gate,
     metric_deltas,
 )
-from reprolab.workflow.ranking import direction_of, resolve_compare
+from reprolab.workflow.ranking import direction_of, resolve_ranking
 from reprolab.workflow.vcs import dvc, git
 
 
@@ -59,16 +59,16 @@ def compare_with(base: str) -> Comparison:
     gate_cfg = get(params, "gate")
     metrics_diff = dvc_json("metrics", "diff", base, "--all")
     names = {name for per_file in metrics_diff.values() for name in per_file}
-    compare = resolve_compare(get(params, "ranking"), names)
+    rules = resolve_ranking(get(params, "ranking"), names)
     directions = {n: direction_of(n) for n in names}
-    deltas = metric_deltas(metrics_diff, compare, directions)
-    primary = next((d for d in deltas if d.name == compare["primary_metric"]), None)
+    deltas = metric_deltas(metrics_diff, rules, directions)
+    primary = next((d for d in deltas if d.name == rules["primary_metric"]), None)
     if primary is None:
         raise ReprolabError(
-            f"ranking.primary_metric: {compare['primary_metric']!r} is in neither revision's "
+            f"ranking.primary_metric: {rules['primary_metric']!r} is in neither revision's "
             "metrics; expected one of the keys of metrics/evaluate.json"
         )
-    key_metrics = [primary.name, *(m for m in compare.get("key_metrics", []) if m != primary.name)]
+    key_metrics = [primary.name, *(m for m in rules.get("key_metrics", []) if m != primary.name)]
     recorded = base_data(base)
     reasons, rescuable = differences(recorded, head_data())
     if not reasons:
@@ -81,7 +81,7 @@ def compare_with(base: str) -> Comparison:
             reasons.append(f"no fair comparison either: {error}")
         else:
             flat = {"shared": {k: {"old": old[k], "new": new[k]} for k in old if k in new}}
-            shared = metric_deltas(flat, compare, directions)
+            shared = metric_deltas(flat, rules, directions)
             fair = next(d for d in shared if d.name == primary.name)
             verdict = gate(fair, gate_cfg, f"{base} on the shared rows")
             line = f"{warning}. Gated instead with {note}: {verdict.line}"

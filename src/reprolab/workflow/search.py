@@ -23,7 +23,7 @@ from typing import Any
 from reprolab.core.config import Paths, get, load_params
 from reprolab.core.errors import ReprolabError
 from reprolab.core.shell import command_parser, user_errors
-from reprolab.workflow.ranking import known_direction, resolve_compare
+from reprolab.workflow.ranking import known_direction, resolve_ranking
 from reprolab.workflow.search_space import Space, load_space, suggest
 from reprolab.workflow.vcs import call, experiment_revision, failure_reason, git
 
@@ -34,7 +34,7 @@ def objective(space: Space, params: dict[str, Any]) -> tuple[str, str]:
     """The metric to optimise and its direction: the space's, else the ranking's; the
     metric must be one the pipeline writes (checked on the committed metrics file)."""
     names = written_metrics()
-    ranking = resolve_compare(get(params, "ranking"), names)
+    ranking = resolve_ranking(get(params, "ranking"), names)
     metric = space.metric or ranking["primary_metric"]
     if metric not in names:
         raise ReprolabError(
@@ -53,15 +53,15 @@ def written_metrics() -> set[str]:
     return set(numbers(json.loads(Paths.metrics.read_text(encoding="utf-8"))))
 
 
-def search_compare(metric: str, direction: str, ranking: dict[str, Any]) -> dict[str, Any]:
+def search_ranking(metric: str, direction: str, ranking: dict[str, Any]) -> dict[str, Any]:
     """The ranking rule of `make exps` with the search's objective as the primary metric:
     ties are broken by the configured secondary metric, as there."""
-    resolved = resolve_compare(ranking, written_metrics())
-    compare = {"primary_metric": metric, "direction": direction}
+    resolved = resolve_ranking(ranking, written_metrics())
+    rules = {"primary_metric": metric, "direction": direction}
     if resolved["secondary_metric"] != metric:
-        compare["secondary_metric"] = resolved["secondary_metric"]
-        compare["secondary_direction"] = resolved["secondary_direction"]
-    return compare
+        rules["secondary_metric"] = resolved["secondary_metric"]
+        rules["secondary_direction"] = resolved["secondary_direction"]
+    return rules
 
 
 class LocalRunner:
@@ -296,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             from reprolab.workflow.search_report import write_report  # noqa: PLC0415
 
             rows = trial_rows(study)
-            compare = search_compare(metric, direction, get(params, "ranking"))
-            summary = write_report(folder, space.name, rows, space.params, compare)
+            rules = search_ranking(metric, direction, get(params, "ranking"))
+            summary = write_report(folder, space.name, rows, space.params, rules)
         print(f"wrote {summary}", flush=True)
         failed = [r for r in rows if r["state"] == "fail"]
         for row in failed:

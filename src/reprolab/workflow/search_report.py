@@ -82,16 +82,16 @@ def _cell(value: Any) -> str:
     return "-" if value is None else str(value).replace("|", "\\|")
 
 
-def summary_markdown(name: str, rows: list[dict[str, Any]], compare: dict[str, Any],
+def summary_markdown(name: str, rows: list[dict[str, Any]], rules: dict[str, Any],
                      images: list[Path]) -> str:  # fmt: skip
     """The summary; the best trial by the ranking rule of `make exps` (ties on the
     objective broken by the secondary metric)."""
-    metric, direction = compare["primary_metric"], compare["direction"]
+    metric, direction = rules["primary_metric"], rules["direction"]
     done = [r for r in rows if r["value"] is not None]
     lines = [f"# Search `{name}`: {metric} ({direction})", ""]
     if done:
         best = min(
-            done, key=lambda r: sort_key({**r.get("metrics", {}), metric: r["value"]}, compare)
+            done, key=lambda r: sort_key({**r.get("metrics", {}), metric: r["value"]}, rules)
         )
         lines += [
             f"**Best: trial {best['number']}, experiment `{best['experiment']}`, "
@@ -124,8 +124,8 @@ def summary_markdown(name: str, rows: list[dict[str, Any]], compare: dict[str, A
 
 
 def write_report(out_dir: Path, name: str, rows: list[dict[str, Any]], params: dict[str, dict],
-                 compare: dict[str, Any]) -> Path:  # fmt: skip
-    metric, direction = compare["primary_metric"], compare["direction"]
+                 rules: dict[str, Any]) -> Path:  # fmt: skip
+    metric, direction = rules["primary_metric"], rules["direction"]
     images = []
     if any(r["value"] is not None for r in rows):
         images = [
@@ -133,5 +133,5 @@ def write_report(out_dir: Path, name: str, rows: list[dict[str, Any]], params: d
             _png(slices_chart(rows, params, metric), out_dir / "slices.png"),
         ]
     summary = out_dir / "summary.md"
-    write_bytes(summary, summary_markdown(name, rows, compare, images).encode("utf-8"))
+    write_bytes(summary, summary_markdown(name, rows, rules, images).encode("utf-8"))
     return summary

@@ -1,12 +1,14 @@
 """Run a named sweep grid from conf/sweeps.yaml as DVC experiments and wait for all of them.
 
-    python -m reprolab.workflow.sweep [--grid default] [--mode workspace|queue] [--jobs N]
+    python -m reprolab.workflow.sweep [--grid default] [--mode workspace|queue|ray]
+                                      [--jobs N] [--address HOST:PORT]
 
 `workspace` (default) runs the combinations one after another with `dvc exp run` (the fastest
 on a 2-core machine, see README) and restores the workspace's pipeline files
 afterwards; `queue` queues the sweep (`dvc exp run --queue -S ...`) and runs it with
-`dvc queue start -j N`. Either way every experiment is reported, failed ones with
-their error, and the exit code is non-zero if any failed.
+`dvc queue start -j N`; `ray` runs each on a Ray cluster (`ray_sweep`) and brings it
+back as an ordinary experiment. Every experiment is reported, failed ones with their
+error, and the exit code is non-zero if any failed.
 """
 
 from __future__ import annotations
