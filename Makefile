@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify push pull serve predict bench bench-sweep bench-serving bench-scale bench-search bench-boosting clean
+.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify deps push pull serve predict bench bench-sweep bench-serving bench-scale bench-search bench-boosting clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -95,6 +95,9 @@ pull: install ## Pull DVC-tracked data and outputs from the DVC remote (REMOTE=<
 
 verify: install ## Build the pipeline twice from clean copies; fail naming any output that differs
 	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.verify $(VERIFY_ARGS)
+
+deps: install ## Rewrite each stage's code deps in dvc.yaml from its imports (a test checks them)
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.stage_deps
 
 BASE ?= main
 report: install ## Write reports/pr_report.md: workspace vs BASE (default main); exit 1 if the gate fails

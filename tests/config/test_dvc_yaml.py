@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 import yaml
 
 from reprolab.core.config import Paths, get
-from reprolab.model.persistence import TRUSTED_TYPES
+from reprolab.core.errors import ReprolabError
+from reprolab.workflow.stage_deps import (
+    CORE,
+    code_deps,
+    code_deps_lines,
+    project_imports,
+    rewritten,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
@@ -24,52 +30,8 @@ def _outs(stage: dict) -> set[str]:
     return paths
 
 
-def _module_file(module: str) -> Path:
-    path = ROOT / "src" / Path(*module.split("."))
-    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
-
-
 def _reprolab_imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("reprolab"):
-            found.add(node.module)
-            found |= {
-                f"{node.module}.{alias.name}"
-                for alias in node.names
-                if _module_file(f"{node.module}.{alias.name}").exists()
-            }
-    return found
-
-
-# Our classes a saved model may hold: loading it runs their modules' code.
-MODEL_MODULES = {name.rsplit(".", 1)[0] for name in TRUSTED_TYPES if name.startswith("reprolab.")}
-
-
-def _code_closure(module: str) -> set[str]:
-    """Every project source file a stage module runs, following its imports, and, for
-    a stage that loads a model, the modules of our classes the model may hold."""
-    seen: set[Path] = set()
-    todo = [_module_file(module)]
-    if "load_model(" in todo[0].read_text(encoding="utf-8"):
-        todo += [_module_file(m) for m in MODEL_MODULES]
-    while todo:
-        path = todo.pop()
-        if path in seen or not path.exists():
-            continue
-        seen.add(path)
-        todo += [_module_file(m) for m in _reprolab_imports(path)]
-    return {str(p.relative_to(ROOT)) for p in seen if p.name != "__init__.py"}
-
-
-def _files(deps: set[str]) -> set[str]:
-    """Code deps with folders expanded into their modules (not __init__.py)."""
-    files = set()
-    for dep in deps:
-        path = ROOT / dep
-        found = path.rglob("*.py") if path.is_dir() else [path]
-        files |= {str(p.relative_to(ROOT)) for p in found if p.name != "__init__.py"}
-    return files
+    return project_imports(ROOT, path)
 
 
 def test_stage_order_is_the_pipeline():
@@ -90,28 +52,19 @@ def test_stage_runs_its_own_module(name):
     assert PIPELINE["stages"][name]["cmd"] == f"PYTHONPATH=src python -m reprolab.stages.{name}"
 
 
-CORE = "src/reprolab/core"
-
-
 @pytest.mark.parametrize("name", STAGES)
 def test_code_deps_are_exactly_the_code_the_stage_runs(name):
-    deps = {d for d in PIPELINE["stages"][name]["deps"] if d.startswith("src/")}
-    closure = _code_closure(f"reprolab.stages.{name}")
-    if name == "package":  # also the code of every stage before it: the card hashes it
-        upstream = {
-            d
-            for stage in STAGES[: STAGES.index("package")]
-            for d in PIPELINE["stages"][stage]["deps"]
-            if d.startswith("src/")
-        }
-        closure_deps = {CORE} | {p for p in closure if not p.startswith(f"{CORE}/")}
-        # A folder may stand for its files when every one of them is such code.
-        assert _files(deps) == _files(upstream | closure_deps)
-        assert not any(d.endswith(".py") and str(Path(d).parent) in deps for d in deps)
-        return
-    # The shared core is one folder entry: every stage runs it, whole.
-    assert any(path.startswith(f"{CORE}/") for path in closure)
-    assert deps == {CORE} | {path for path in closure if not path.startswith(f"{CORE}/")}
+    """What `make deps` writes: the stage's import closure (package: with every earlier
+    stage's code). On a difference, the block to paste is printed."""
+    listed = [d for d in PIPELINE["stages"][name]["deps"] if d.startswith("src/")]
+    expected = code_deps(ROOT, STAGES, name)
+    block = "".join(code_deps_lines(ROOT, STAGES, name, "      "))
+    assert listed == expected, f"run `make deps`, or paste as {name}'s src/ deps:\n{block}"
+
+
+def test_make_deps_leaves_dvc_yaml_unchanged():
+    text = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
+    assert rewritten(ROOT, text) == text
 
 
 def test_the_core_folder_imports_nothing_outside_it():
@@ -202,3 +155,27 @@ def test_folders_import_only_in_the_allowed_direction(folder):
 def test_the_package_has_no_module_outside_the_folders():
     top = sorted(p.name for p in (ROOT / "src/reprolab").glob("*.py"))
     assert top == ["__init__.py"]
+
+
+def test_make_deps_adds_a_missing_import_and_keeps_comments_and_data_deps(tmp_path):
+    """On a copy whose ingest lost a dep and split holds one too many: the src/ lines
+    come back exact; the comments and the data deps around them are untouched."""
+    text = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
+    stale = text.replace("      - src/reprolab/data/sources.py\n", "", 1).replace(
+        "      - src/reprolab/data/splitting.py\n",
+        "      - src/reprolab/data/splitting.py\n      - src/reprolab/data/synthetic.py\n",
+        1,
+    )
+    assert stale != text
+    assert rewritten(ROOT, stale) == text
+
+
+def test_make_deps_refuses_src_deps_it_cannot_rewrite_in_place():
+    text = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
+    split = text.replace(
+        "      - src/reprolab/data/sources.py\n",
+        "      - data/external\n      - src/reprolab/data/sources.py\n",
+        1,
+    )
+    with pytest.raises(ReprolabError, match="ingest's src/ deps are not one run of lines"):
+        rewritten(ROOT, split)

@@ -4,7 +4,8 @@ experiment_table and experiment_report (`make exps`), sweep (`make sweep`; on a 
 cluster ray_sweep, each run by ray_run), search, search_space and search_report
 (`make search`: Optuna trials as experiments), promote and config_edits (`make
 promote`), report, gate and comparability (the PR report and merge gate), verify (byte
-reproducibility), reset, and the offline plot rendering (offline_plots, plot_images).
+reproducibility), stage_deps (`make deps`: dvc.yaml's code deps from the imports),
+reset, and the offline plot rendering (offline_plots, plot_images).
 
 May import every other folder except stages/; nothing outside it imports workflow/
 except the package stage (compose, for the model card) and the service (vcs).
