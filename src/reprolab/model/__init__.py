@@ -1,7 +1,8 @@
 """The model: features (the preprocessor), category_codes (categories as codes for
 the models that split on them natively), estimators (built from `conf/model`),
-evaluation (metrics and plot data), persistence (skops with an explicit type
-allowlist), integrity (checks on a loaded model before it runs), card (the model card).
+libraries (one entry per estimator library: the one place to add one), evaluation
+(metrics and plot data), persistence (skops with an explicit type allowlist),
+integrity (checks on a loaded model before it runs), card (the model card).
 
 Imports: core/ and data/ only. Knows nothing of DVC, git or the command line.
 """

@@ -23,10 +23,11 @@ from sklearn.base import (
 from sklearn.pipeline import Pipeline
 
 from reprolab.core.errors import ReprolabError
+from reprolab.model.libraries import LIBRARIES, library_of
 
-# The libraries whose estimators `model._target_` may name: their types, and only
-# theirs, are in persistence.TRUSTED_TYPES.
-ESTIMATOR_LIBRARIES = ("sklearn.", "lightgbm.", "xgboost.")
+# The libraries whose estimators `model._target_` may name (model/libraries.py): their
+# types, and only theirs, are in persistence.TRUSTED_TYPES.
+ESTIMATOR_LIBRARIES = tuple(lib.prefix for lib in LIBRARIES)
 
 
 class EncodedLabels(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -58,7 +59,8 @@ def unwrapped(estimator: BaseEstimator) -> BaseEstimator:
 
 
 def _needs_label_codes(estimator: BaseEstimator) -> bool:
-    return type(estimator).__module__.startswith("xgboost.") and is_classifier(estimator)
+    library = library_of(estimator)
+    return library is not None and library.label_codes and is_classifier(estimator)
 
 
 def build_estimator(model: dict[str, Any], task: str = "classification") -> BaseEstimator:
@@ -130,17 +132,11 @@ def _is_seed(value: Any) -> bool:
 def use_categorical_codes(estimator: BaseEstimator, mask: list[bool] | None) -> dict[str, Any]:
     """Tell an estimator that splits on categories natively which columns are codes;
     returns the arguments for its `fit` that say so (LightGBM takes them there)."""
-    inner = estimator.estimator if isinstance(estimator, EncodedLabels) else estimator
-    params = inner.get_params()
-    if mask is None:
+    inner = unwrapped(estimator)
+    library = library_of(inner)
+    if mask is None or library is None:
         return {}
-    if "categorical_features" in params:  # histogram gradient boosting
-        inner.set_params(categorical_features=mask)
-    elif "enable_categorical" in params:  # XGBoost
-        inner.set_params(enable_categorical=True, feature_types=["c" if m else "q" for m in mask])
-    elif type(inner).__module__.startswith("lightgbm."):
-        return {"categorical_feature": [i for i, is_code in enumerate(mask) if is_code]}
-    return {}
+    return library.tell_categories(inner, mask)
 
 
 def fit_estimator(
@@ -167,10 +163,12 @@ def fit_estimator(
     # threadpool_limits covers OpenMP (histogram gradient boosting, LightGBM and XGBoost,
     # whose own n_jobs stays unset for the same reason) and BLAS.
     jobs = n_jobs if _own_n_jobs(estimator) else None
-    for booster in _boosting_models(estimator):
+    for booster in _own_thread_models(estimator):
         # LightGBM resolves an unset n_jobs to every core, ignoring the limits above.
         booster.set_params(n_jobs=n_jobs)
-    quiet = _without_lightgbm_fatal_lines() if _is_lightgbm(estimator) else contextlib.nullcontext()
+    library = library_of(unwrapped(estimator))
+    fatal = library.fatal_lines if library else None
+    quiet = _without_fatal_lines(fatal) if fatal else contextlib.nullcontext()
     try:
         with (
             parallel_config(n_jobs=jobs),
@@ -191,7 +189,7 @@ def fit_estimator(
     except Exception as error:
         # LightGBM and XGBoost check settings in C++ at fit time: their errors (and
         # their ValueErrors) about the config become one line naming the model.
-        if not _is_boosting_library(estimator):
+        if library is None or not library.native_errors:
             raise
         raise ReprolabError(f"model: {_library_reason(error)}") from None
     finally:
@@ -221,39 +219,33 @@ def fit_dtype(estimator: BaseEstimator) -> str | None:
     return None if with_codes else "float64"
 
 
-def _boosting_models(estimator: BaseEstimator) -> list[BaseEstimator]:
-    """The LightGBM/XGBoost models in `estimator` (itself, or EncodedLabels' template
-    and fitted copy)."""
+def _own_thread_models(estimator: BaseEstimator) -> list[BaseEstimator]:
+    """The models in `estimator` (itself, or EncodedLabels' template and fitted copy)
+    whose library counts its threads itself (LightGBM, XGBoost)."""
+    models = [estimator]
     if isinstance(estimator, EncodedLabels):
         models = [estimator.estimator, getattr(estimator, "estimator_", None)]
-        return [m for m in models if m is not None]
-    return [estimator] if _is_boosting_library(estimator) else []
+    return [
+        m
+        for m in models
+        if m is not None and (lib := library_of(m)) is not None and lib.threads == "own"
+    ]
 
 
 def _forget_thread_count(estimator: BaseEstimator) -> None:
     """Keep the thread count of the fit out of the model file, as for scikit-learn's
     models: the trees are the same on any count (checked for 1 and 2), so the file is
-    the same on any machine. LightGBM writes `[num_threads: N]` into its model text,
-    XGBoost `nthread` into its saved configuration; 0 is what an unset count gives."""
-    for booster in _boosting_models(estimator):
+    the same on any machine (each library's `forget_threads`)."""
+    for booster in _own_thread_models(estimator):
         booster.set_params(n_jobs=None)
         fitted = getattr(booster, "_Booster", None)
-        if fitted is None:
-            continue
-        if type(booster).__module__.startswith("lightgbm."):
-            text = re.sub(r"\[num_threads: -?\d+\]", "[num_threads: 0]", fitted.model_to_string())
-            fitted.model_from_string(text)
-            fitted.params.pop("num_threads", None)
-        else:
-            fitted.set_param({"nthread": 0})
-
-
-def _is_lightgbm(estimator: BaseEstimator) -> bool:
-    return type(estimator).__module__.startswith("lightgbm.")
+        library = library_of(booster)
+        if fitted is not None and library is not None:
+            library.forget_threads(fitted)
 
 
 @contextlib.contextmanager
-def _without_lightgbm_fatal_lines() -> Iterator[None]:
+def _without_fatal_lines(prefix: str) -> Iterator[None]:
     """LightGBM's C++ code prints `[LightGBM] [Fatal] <reason>` on the process's stderr,
     then raises the same reason (which becomes our one-line error): hold stderr during
     the fit and pass on every line but those (and blank ones: it adds one)."""
@@ -269,13 +261,8 @@ def _without_lightgbm_fatal_lines() -> Iterator[None]:
             os.close(saved)
             held.seek(0)
             for line in held.read().decode(errors="replace").splitlines(keepends=True):
-                if line.strip() and not line.startswith("[LightGBM] [Fatal]"):
+                if line.strip() and not line.startswith(prefix):
                     sys.stderr.write(line)
-
-
-def _is_boosting_library(estimator: BaseEstimator) -> bool:
-    inner = estimator.estimator if isinstance(estimator, EncodedLabels) else estimator
-    return type(inner).__module__.startswith(("lightgbm.", "xgboost."))
 
 
 def _library_reason(error: Exception) -> str:
@@ -288,7 +275,10 @@ def _library_reason(error: Exception) -> str:
 
 def _own_n_jobs(estimator: BaseEstimator) -> bool:
     """Whether the estimator parallelises with joblib (scikit-learn's n_jobs)."""
-    return "n_jobs" in estimator.get_params() and type(estimator).__module__.startswith("sklearn.")
+    library = library_of(estimator)
+    return (
+        "n_jobs" in estimator.get_params() and library is not None and library.threads == "joblib"
+    )
 
 
 def build_inference_pipeline(preprocessor: Any, estimator: BaseEstimator) -> Pipeline:

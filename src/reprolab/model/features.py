@@ -23,22 +23,16 @@ from reprolab.core.config import get
 from reprolab.core.errors import ReprolabError
 from reprolab.data.parquet_stream import BATCH_ROWS, ParquetColumns
 from reprolab.model.category_codes import CategoryCodes
+from reprolab.model.libraries import native_categorical
 
 NUMERIC_IMPUTERS = ("mean", "median")
 CATEGORICAL_IMPUTERS = ("most_frequent", "constant")
 SCALERS = ("standard", "none")
 ENCODINGS = ("auto", "onehot", "ordinal")
 DTYPES = ("float32", "float64")
-# Estimators that take category codes as categories (told which columns by
-# model.estimators.use_categorical_codes).
-NATIVE_CATEGORICAL = (
-    "sklearn.ensemble.HistGradientBoostingClassifier",
-    "sklearn.ensemble.HistGradientBoostingRegressor",
-    "lightgbm.LGBMClassifier",
-    "lightgbm.LGBMRegressor",
-    "xgboost.XGBClassifier",
-    "xgboost.XGBRegressor",
-)
+# Estimators that take category codes as categories (model/libraries.py; told which
+# columns by model.estimators.use_categorical_codes).
+NATIVE_CATEGORICAL = native_categorical()
 # Histogram gradient boosting bins a categorical feature into at most 255 categories;
 # rarer ones beyond that share one code.
 MAX_NATIVE_CATEGORIES = 255

@@ -21,74 +21,42 @@ from typing import Any
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import log, write_bytes
 from reprolab.model.integrity import check_archive, check_structure
+from reprolab.model.libraries import library_types
 
 # Everything the preprocessors and the models of conf/model/ are made of, for binary,
-# multiclass and regression targets. A new model family adds its types here (a test tells which).
-TRUSTED_TYPES: tuple[str, ...] = (
-    "builtins.bytearray",  # an XGBoost booster's model, in XGBoost's own binary format
+# multiclass and regression targets: the common types here, and each estimator
+# library's own (model/libraries.py, where a new library adds its types; a test fits
+# every conf/model option and tells which type is missing).
+COMMON_TYPES: tuple[str, ...] = (
     "builtins.dict",
     "builtins.int",
     "builtins.list",
     "builtins.slice",
     "builtins.str",
     "builtins.tuple",
-    # Histogram gradient boosting with categorical_features keeps a FunctionTransformer
-    # of partial(check_array): skops checks the partial's function against this list too.
-    "functools.partial",
-    "sklearn.preprocessing._function_transformer.FunctionTransformer",
-    "sklearn.utils.validation.check_array",
     "numpy.dtype",
-    # Date features: our own transformer, part of the shipped model.
-    "reprolab.model.features.CalendarParts",
-    "reprolab.model.category_codes.CategoryCodes",  # category codes for native categories
-    "reprolab.model.features.median_of",  # the numeric imputer's median, by column
-    # XGBoost's classifier, fitted on class codes (model.estimators.EncodedLabels).
-    "reprolab.model.estimators.EncodedLabels",
-    # LightGBM and XGBoost: the scikit-learn wrappers and their boosters, which the
-    # libraries rebuild from their own text (LightGBM) or binary (XGBoost) model format.
-    "collections.OrderedDict",
-    "collections.defaultdict",
-    "lightgbm.basic.Booster",
-    "lightgbm.sklearn.LGBMClassifier",
-    "lightgbm.sklearn.LGBMRegressor",
-    "xgboost.core.Booster",
-    "xgboost.sklearn.XGBClassifier",
-    "xgboost.sklearn.XGBRegressor",
     "numpy.float32",
     "numpy.float64",
     "numpy.int64",
     "numpy.ndarray",
     "numpy.random._generator.Generator",
     "numpy.uint64",
-    "sklearn._loss._loss.CyHalfBinomialLoss",
-    "sklearn._loss._loss.CyHalfMultinomialLoss",
-    "sklearn._loss._loss.CyHalfSquaredError",
-    "sklearn._loss.link.IdentityLink",
-    "sklearn._loss.link.Interval",
-    "sklearn._loss.link.LogitLink",
-    "sklearn._loss.link.MultinomialLogit",
-    "sklearn._loss.loss.HalfBinomialLoss",
-    "sklearn._loss.loss.HalfMultinomialLoss",
-    "sklearn._loss.loss.HalfSquaredError",
+    # Date features: our own transformer, part of the shipped model.
+    "reprolab.model.features.CalendarParts",
+    "reprolab.model.category_codes.CategoryCodes",  # category codes for native categories
+    "reprolab.model.features.median_of",  # the numeric imputer's median, by column
+    # A classifier fitted on class codes (model.estimators.EncodedLabels).
+    "reprolab.model.estimators.EncodedLabels",
+    # The preprocessor and the pipeline around the model.
     "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.ensemble._forest.RandomForestClassifier",
-    "sklearn.ensemble._forest.RandomForestRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.impute._base.SimpleImputer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.linear_model._ridge.Ridge",
     "sklearn.pipeline.Pipeline",
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._encoders.OrdinalEncoder",
     "sklearn.preprocessing._label.LabelEncoder",
-    "sklearn.tree._classes.DecisionTreeClassifier",
-    "sklearn.tree._classes.DecisionTreeRegressor",
-    "sklearn.tree._tree.Tree",
 )
+TRUSTED_TYPES: tuple[str, ...] = tuple(sorted(set(COMMON_TYPES) | set(library_types())))
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _ID_NAME = re.compile(r"^(\d+)(\.\w+)$")
