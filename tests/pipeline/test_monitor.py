@@ -69,7 +69,7 @@ def test_alert_fires_on_drift_and_clears_on_a_clean_batch(repo):
 
 
 def test_corrupt_batch_is_one_line_and_empty_batches_are_said(repo):
-    for batch in (repo / "data/production").glob("*.parquet"):  # the previous test's
+    for batch in (repo / "data/production").glob("*.parquet"):  # whatever an earlier test left
         batch.unlink()
     run(repo, "dvc", "repro")
     junk = repo / "data/production/junk.parquet"
@@ -100,7 +100,7 @@ def test_corrupt_batch_is_one_line_and_empty_batches_are_said(repo):
 def test_a_batch_of_wrong_types_is_named_and_a_new_class_asks_for_retraining(repo):
     import pandas as pd
 
-    for batch in (repo / "data/production").glob("*.parquet"):  # the previous tests'
+    for batch in (repo / "data/production").glob("*.parquet"):  # whatever an earlier test left
         batch.unlink()
     run(repo, "dvc", "repro")
     test = pd.read_parquet(repo / "data/interim/test.parquet")

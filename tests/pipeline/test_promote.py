@@ -44,32 +44,55 @@ def assert_every_model_option_composes_and_builds(repo):
         build_estimator(model)  # raises on a key the estimator does not take
 
 
-def test_promoting_an_added_key_then_switching_model(repo):
+def clean_workspace(repo):
+    """HEAD's files and outputs, whatever an earlier test left (a test's first step:
+    each passes alone and in any order)."""
+    run(repo, "git", "reset", "-q", "--hard")
+    run(repo, "dvc", "checkout", "--force")
+
+
+# Two promotions in a row, each acted once (a module fixture) and committed; the tests
+# look at what each wrote and what can be run after it.
+
+
+@pytest.fixture(scope="module")
+def promoted_added_key(repo):
+    clean_workspace(repo)
     exp_run(repo, "with-tol", "+model.tol=0.001")
-    out = promote_and_commit(repo, "with-tol")
-    assert "wrote conf/model/logistic_regression_with_tol.yaml" in out
+    return promote_and_commit(repo, "with-tol")
+
+
+@pytest.fixture(scope="module")
+def promoted_changed_key(repo, promoted_added_key):
+    clean_workspace(repo)
+    exp_run(repo, "smaller-c", "model.C=0.5")
+    out = promote_and_commit(repo, "smaller-c")
+    return out, yaml.safe_load((repo / "params.yaml").read_text())
+
+
+def test_promoting_an_added_key_then_switching_model(repo, promoted_added_key):
+    assert "wrote conf/model/logistic_regression_with_tol.yaml" in promoted_added_key
     option = yaml.safe_load((repo / "conf/model/logistic_regression_with_tol.yaml").read_text())
     assert option["tol"] == 0.001 and option["random_state"] == "${seed}"
     assert "tol:" not in (repo / "conf/config.yaml").read_text()
     assert_every_model_option_composes_and_builds(repo)
+    clean_workspace(repo)
     result = exp_run(repo, "forest-after-promotion", "model=random_forest")
     assert "Running stage 'train'" in result.stdout
 
 
-def test_promoting_a_changed_key_then_switching_model(repo):
-    run(repo, "dvc", "checkout", "--force")
-    exp_run(repo, "smaller-c", "model.C=0.5")
-    out = promote_and_commit(repo, "smaller-c")
+def test_promoting_a_changed_key_then_switching_model(repo, promoted_changed_key):
+    out, params = promoted_changed_key
     assert "logistic_regression_with_tol_smaller_c.yaml" in out
-    params = yaml.safe_load((repo / "params.yaml").read_text())
     assert params["model"]["C"] == 0.5 and params["model"]["tol"] == 0.001
     assert_every_model_option_composes_and_builds(repo)
+    clean_workspace(repo)
     result = exp_run(repo, "boosting-after-promotion", "model=hist_gradient_boosting")
     assert "Running stage 'train'" in result.stdout
 
 
 def test_reset_after_a_failed_run_and_sweep_refuses_until_then(repo):
-    run(repo, sys.executable, "-m", "reprolab.workflow.reset")  # the previous test's applied run
+    clean_workspace(repo)
     committed = run(repo, "git", "show", "HEAD:metrics/evaluate.json").stdout
     failed = run(repo, "dvc", "exp", "run", "-S", "model.C=-1", check=False)
     assert failed.returncode != 0
@@ -101,7 +124,9 @@ def test_reset_in_a_clone_without_the_cache_says_to_pull(repo, tmp_path):
     assert "not in the DVC cache (" in result.stderr and "run `dvc pull`" in result.stderr
 
 
-def test_exps_shows_experiments_of_recent_commits_and_says_what_it_hides(repo):
+def test_exps_shows_experiments_of_recent_commits_and_says_what_it_hides(
+    repo, promoted_changed_key
+):
     # with-tol was run on the baseline commit; two promotion commits came after it.
     table = run(repo, sys.executable, "-m", "reprolab.workflow.experiments").stdout
     assert {"with-tol", "smaller-c"} <= listed(table)
@@ -118,6 +143,7 @@ def test_queued_sweep_ends_naming_lost_runs_when_its_worker_dies(repo):
 
     import psutil
 
+    clean_workspace(repo)
     with (repo / "conf/sweeps.yaml").open("a") as grids:
         grids.write("\nworker_dies:\n  - model.C=0.3,0.4\n")
     run(repo, "git", "commit", "-qam", "a grid whose worker dies")
@@ -155,7 +181,7 @@ def test_sigterm_during_a_workspace_sweep_restores_the_workspace(repo):
     import signal
     import time
 
-    run(repo, sys.executable, "-m", "reprolab.workflow.reset")
+    clean_workspace(repo)
     with (repo / "conf/sweeps.yaml").open("a") as grids:
         grids.write("\nstopped:\n  - model.C=0.6,0.7\n")
     run(repo, "git", "commit", "-qam", "a grid that is stopped")
@@ -176,10 +202,6 @@ def test_sigterm_during_a_workspace_sweep_restores_the_workspace(repo):
 def test_a_run_on_unversioned_files_is_not_promoted_and_nothing_changes(repo):
     from .tables import houses
 
-    def reset():
-        run(repo, "git", "reset", "-q", "--hard")
-        run(repo, "dvc", "checkout", "--force")
-
     def refused(name):
         config = (repo / "conf/config.yaml").read_bytes()
         result = run(repo, sys.executable, "-m", "reprolab.workflow.promote", name, check=False)
@@ -188,7 +210,7 @@ def test_a_run_on_unversioned_files_is_not_promoted_and_nothing_changes(repo):
         assert run(repo, "git", "status", "--porcelain", "--", "conf").stdout == ""
         return result.stderr
 
-    reset()
+    clean_workspace(repo)
     houses(rows=80).to_csv(repo / "data/external/copied.csv", index=False)  # never `dvc add`ed
     data = ["data=csv", "data.path=data/external/copied.csv", "data.target=price", "model=ridge"]
     exp_run(repo, "on-a-copy", *data)
@@ -196,9 +218,9 @@ def test_a_run_on_unversioned_files_is_not_promoted_and_nothing_changes(repo):
     assert "depends on files that neither git nor DVC versions: data/external/copied.csv" in said
     assert "`dvc add data/external/copied.csv`" in said
     (repo / "data/external/copied.csv").unlink()
-    reset()
+    clean_workspace(repo)
     exp_run(repo, "before-a-stray", "model.C=0.3")
     (repo / "data/external/stray.csv").write_text("a,b\n1,2\n")  # added after the run
     assert "data/external/stray.csv" in refused("before-a-stray")
     (repo / "data/external/stray.csv").unlink()
-    reset()
+    clean_workspace(repo)
