@@ -117,12 +117,12 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|")
     for name, results in steps.items():
-        ok = [r for r in results if r["status"] == "ok"]
+        ok = [r for r in results if r.ok]
         mean = {
-            k: sum(r["timings"].get(k, 0) for r in ok) / max(len(ok), 1)
+            k: sum(r.timings.get(k, 0) for r in ok) / max(len(ok), 1)
             for k in ("clone", "run", "push", "fetch")
         }
-        wall = sum(r["duration"] for r in ok) / max(len(ok), 1)
+        wall = sum(r.duration for r in ok) / max(len(ok), 1)
         cells = " | ".join(f"{value:.2f}" for value in mean.values())
         print(f"| {name} | {cells} | {wall:.2f} |")
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from reprolab.core.errors import ReprolabError
+from reprolab.workflow.runs import RunResult
 from reprolab.workflow.search import counted, open_study, recover_interrupted, search, trial_rows
 from reprolab.workflow.search_space import load_space
 
@@ -93,9 +94,9 @@ class FakeRunner:
         self.ran.append(overrides)
         values = dict(o.split("=", 1) for o in overrides)
         if values["model.n_estimators"] == "30":
-            return {"name": name, "status": "failed", "error": "train: error: boom", "duration": 0}
+            return RunResult(name, tuple(overrides), "failed", "train: error: boom")
         score = 1 - abs(int(values["model.n_estimators"]) - 70) / 100
-        return {"name": name, "status": "ok", "metrics": {"m": score}, "duration": 0}
+        return RunResult(name, tuple(overrides), "ok", metrics={"m": score})
 
     def close(self):
         pass

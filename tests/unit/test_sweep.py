@@ -51,7 +51,8 @@ def test_failure_reason_prefers_the_stage_error_line():
 def test_ray_run_names_never_reuse_an_experiment_name(tmp_path, monkeypatch):
     import subprocess
 
-    from reprolab.workflow.ray_sweep import unique_names
+    from reprolab.workflow.runs import unused_names
+    from reprolab.workflow.vcs import experiment_refs
 
     def git(*args):
         subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
@@ -74,7 +75,14 @@ def test_ray_run_names_never_reuse_an_experiment_name(tmp_path, monkeypatch):
     # DVC would silently replace an experiment of the same name (treeverse/dvc#8742).
     git("update-ref", f"refs/exps/{head[:2]}/{head[2:]}/grid-abc-2", head)
     monkeypatch.chdir(tmp_path)
-    assert unique_names("grid-abc", 3) == ["grid-abc-1", "grid-abc-3", "grid-abc-4"]
+    # The queue's own refs are not experiments.
+    git("update-ref", "refs/exps/celery/stash", head)
+    taken = set(experiment_refs())
+    assert taken == {"grid-abc-2"}
+    assert unused_names("grid-abc", 3, taken) == ["grid-abc-1", "grid-abc-3", "grid-abc-4"]
+    # The search's trial names: the stem itself first.
+    assert unused_names("grid-abc-2", 1, taken, bare_first=True) == ["grid-abc-2-2"]
+    assert unused_names("grid-abc-5", 1, taken, bare_first=True) == ["grid-abc-5"]
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from reprolab.core.errors import ReprolabError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow.parquet as pq
 
 log = logging.getLogger("reprolab")
 
@@ -154,7 +155,8 @@ class ParquetAppender:
         empty_as_text: bool = False,
         metadata: dict[str, str] | None = None,
     ):
-        self.path, self.rows, self._writer = path, 0, None
+        self.path, self.rows = path, 0
+        self._writer: pq.ParquetWriter | None = None
         self.metadata = metadata or {}  # key-value pairs kept in the file's schema
         self.shown = shown or path  # the name errors give (not a temporary file's)
         # A column with no value in the first frame has no type to keep: text takes any

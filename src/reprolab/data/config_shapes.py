@@ -141,9 +141,9 @@ def data_section(data: Any, key: str = "data") -> None:
     fold = data.get("categories_normalize")
     if fold is not None and not isinstance(fold, bool):
         raise _fail(f"{key}.categories_normalize", fold, "true or false")
-    name = data.get("name")
-    if name is not None and not isinstance(name, str | int | float):
-        raise _fail(f"{key}.name", name, "a name (text), or null")
+    dataset = data.get("name")
+    if dataset is not None and not isinstance(dataset, str | int | float):
+        raise _fail(f"{key}.name", dataset, "a name (text), or null")
     schema_file = data.get("schema_file")
     if schema_file is not None and not isinstance(schema_file, str):
         raise _fail(f"{key}.schema_file", schema_file, "a path under schemas/, or null")

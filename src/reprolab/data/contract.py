@@ -158,7 +158,7 @@ def feature_failures(frame: pd.DataFrame, data: dict[str, Any]) -> list[dict[str
     from reprolab.data.schema_inference import is_id_like  # noqa: PLC0415
 
     target = data["target"]
-    failures = []
+    failures: list[dict[str, Any]] = []
     if target not in frame.columns:
         return failures
     for column in [*(data.get("numeric") or []), *(data.get("categorical") or [])]:
@@ -211,7 +211,8 @@ def row_failures(batches: Iterable[pd.DataFrame], data: dict[str, Any]) -> dict[
     (after a split they can sit in train and test at once; counted by row hashes)."""
     schema = build_schema(data)
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    rows, missing, keys = 0, Counter(), []
+    rows, keys = 0, []
+    missing: Counter[str] = Counter()
     for batch in batches:
         rows += len(batch)
         missing.update({str(column): int(n) for column, n in batch.isna().sum().items()})

@@ -91,7 +91,7 @@ def exclusion_reason(series: pd.Series, target: pd.Series) -> str | None:
             "calendar parts, or name it data.time_column to split by it)"
         )
     is_text = not ptypes.is_numeric_dtype(values)
-    mostly_distinct = is_text and distinct > HIGH_CARDINALITY * len(series)
+    mostly_distinct = is_text and distinct is not None and distinct > HIGH_CARDINALITY * len(series)
     if mostly_distinct and values.astype(str).str.len().mean() > FREE_TEXT_LENGTH:
         return "free text: long strings, mostly distinct"
     if is_id_like(series, distinct):

@@ -64,12 +64,13 @@ _ID_NAME = re.compile(r"^(\d+)(\.\w+)$")
 
 def _renumber(node: Any, ids: dict[int, int], files: dict[str, str]) -> Any:
     if isinstance(node, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for key, value in node.items():
+            numbered = _ID_NAME.match(value) if key == "file" and isinstance(value, str) else None
             if key == "__id__" and isinstance(value, int):
                 out[key] = ids.setdefault(value, len(ids) + 1)
-            elif key == "file" and isinstance(value, str) and _ID_NAME.match(value):
-                number, suffix = _ID_NAME.match(value).groups()
+            elif numbered is not None:
+                number, suffix = numbered.groups()
                 out[key] = files[value] = f"{ids.setdefault(int(number), len(ids) + 1)}{suffix}"
             elif key == "file" and isinstance(value, str):
                 # Bytes (an XGBoost booster) are stored under a random uuid4 name.

@@ -186,7 +186,8 @@ def build_app(model: Any, schema: dict[str, Any], serve: dict[str, Any]) -> Fast
     @app.exception_handler(RequestValidationError)
     async def refuse(request: Request, error: RequestValidationError):
         body = error.body if isinstance(error.body, dict) else {}
-        records = body.get("records") if isinstance(body.get("records"), list) else []
+        found = body.get("records")
+        records = found if isinstance(found, list) else []
         metrics["rejected"].inc(max(len(records), 1))
         return JSONResponse(bounded_errors(list(error.errors())), status_code=422)
 
@@ -204,7 +205,7 @@ def build_app(model: Any, schema: dict[str, Any], serve: dict[str, Any]) -> Fast
     # (response_model=None): score_records builds exactly that shape.
     @app.post("/predict", responses={200: {"model": answer}, **REFUSALS}, response_model=None)
     def predict(payload: PredictRequest) -> Any:  # type: ignore[valid-type]
-        records = [r.model_dump(by_alias=True) for r in payload.records]
+        records = [r.model_dump(by_alias=True) for r in payload.records]  # type: ignore[attr-defined]
         try:
             rows = score_records(model, schema, records)
         except ReprolabError as error:

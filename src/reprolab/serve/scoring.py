@@ -163,6 +163,7 @@ def as_json_rows(
     """The model's answer for each row of `features`, built from its arrays (no table
     of results in between: a one-record request is mostly this and the model itself);
     `warnings` where a value lies outside the training range."""
+    rows: list[dict[str, Any]]
     if task == "regression":
         rows = [{"prediction": float(v)} for v in model.predict(features)]
     else:
@@ -227,16 +228,16 @@ def record_model(schema: dict[str, Any]) -> type[BaseModel]:
 
 
 def request_model(record: type[BaseModel], max_records: int) -> type[BaseModel]:
+    # A model made at run time from the schema: no static type for mypy to check.
+    records: Any = Annotated[list[record], Field(min_length=1, max_length=max_records)]  # type: ignore[valid-type]
     return create_model(
-        "PredictRequest",
-        __config__=ConfigDict(extra="forbid"),
-        records=(Annotated[list[record], Field(min_length=1, max_length=max_records)], ...),
+        "PredictRequest", __config__=ConfigDict(extra="forbid"), records=(records, ...)
     )
 
 
 def response_model(task: str) -> type[BaseModel]:
     """The body of a 200 from POST /predict: one prediction per record, in order."""
-    warnings = (
+    warnings: Any = (
         list[str] | None,
         Field(None, description="values outside what training saw (flagged, still scored)"),
     )
@@ -249,7 +250,7 @@ def response_model(task: str) -> type[BaseModel]:
             probabilities=(dict[str, float], Field(..., description="by class; sum to 1")),
             warnings=warnings,
         )
-    return create_model("Predictions", predictions=(list[prediction], ...))
+    return create_model("Predictions", predictions=(list[prediction], ...))  # type: ignore[valid-type]
 
 
 class Refusal(BaseModel):

@@ -1,5 +1,8 @@
 """evaluate: score the saved pipeline on the test split; write metrics and plot data."""
 
+from pathlib import Path
+from typing import Any
+
 from reprolab.core.shell import run_stage
 
 
@@ -18,7 +21,7 @@ def evaluate() -> str:
     y_true, x = test[schema["target"]], test[feature_columns(schema)]
     # Every plot file is written for every task (empty when it does not apply), so
     # dvc.yaml's outputs are the same whatever the data.
-    plots = {
+    plots: dict[Path, list[dict[str, Any]]] = {
         path: []
         for path in (
             Paths.confusion,

@@ -1,5 +1,6 @@
 """Everything that drives dvc and git from outside the pipeline, through one wrapper
-(vcs): compose (params.yaml from conf/), ranking (which run is best), experiments,
+(vcs): runs (what every way of running experiments gives back: RunResult, Runner,
+new names), compose (params.yaml from conf/), ranking (which run is best), experiments,
 experiment_table and experiment_report (`make exps`), sweep (`make sweep`; on a Ray
 cluster ray_sweep, each run by ray_run), search, search_space and search_report
 (`make search`: Optuna trials as experiments), promote and config_edits (`make

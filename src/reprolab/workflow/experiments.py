@@ -13,17 +13,13 @@ characters (`--wide`: all of them).
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 from reprolab.core.config import get, load_params
 from reprolab.core.shell import command_parser, user_errors
 from reprolab.workflow.experiment_report import render
 from reprolab.workflow.experiment_table import parse_exp_show
-from reprolab.workflow.vcs import dvc, git
-
-# refs/exps/<2 hex>/<38 hex>/<name>: one per experiment (not the queue's own refs).
-_EXPERIMENT_REF = re.compile(r"^refs/exps/[0-9a-f]{2}/[0-9a-f]{38}/")
+from reprolab.workflow.vcs import dvc, experiment_refs
 
 
 def exp_show(extra: list[str]) -> list[dict]:
@@ -32,8 +28,7 @@ def exp_show(extra: list[str]) -> list[dict]:
 
 def experiment_count() -> int:
     """How many experiments the repository holds, on any commit."""
-    refs = git("for-each-ref", "--format=%(refname)", "refs/exps").split()
-    return sum(1 for ref in refs if _EXPERIMENT_REF.match(ref))
+    return len(experiment_refs())
 
 
 def main(argv: list[str] | None = None) -> int:

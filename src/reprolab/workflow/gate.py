@@ -53,7 +53,7 @@ def _number(value: Any) -> float | None:
 
 
 def metric_deltas(
-    metrics_diff: dict[str, Any], rules: dict[str, Any], directions: dict[str, str]
+    metrics_diff: dict[str, Any], rules: dict[str, Any], directions: dict[str, str | None]
 ) -> list[MetricDelta]:
     """Primary metric first, then the key metrics, then every other metric by name."""
     flat: dict[str, dict[str, Any]] = {}

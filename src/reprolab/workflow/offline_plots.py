@@ -56,7 +56,10 @@ def build_template() -> str:
     import vl_convert  # noqa: PLC0415
 
     # A literal "</script>" inside the bundle would end the tag early.
-    bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    # Its stub says `snippet` is required; it defaults to assigning the libraries globally.
+    bundle = vl_convert.javascript_bundle().replace(  # type: ignore[call-arg]
+        "</script", "<\\/script"
+    )
     return PAGE.format(bundle=bundle, empty_guard=EMPTY_GUARD, refresh_tag="{refresh_tag}")
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reprolab.core.config import Paths
-from reprolab.workflow.vcs import call, failure_reason, git, last_line
+from reprolab.workflow.vcs import call, experiment_refs, failure_reason, git, last_line
 
 LOG_TAIL_LINES = 20
 
@@ -65,11 +65,6 @@ def _prepare(bundle: bytes, spec: RunSpec, scratch: Path, timings: dict[str, flo
     )
     timings["clone"] = round(time.monotonic() - started, 2)
     return repo
-
-
-def _experiment_ref(repo: Path, name: str) -> str | None:
-    refs = git("for-each-ref", "--format=%(refname)", "refs/exps", cwd=repo).split()
-    return next((ref for ref in refs if ref.rsplit("/", 1)[-1] == name), None)
 
 
 def _summary(spec: RunSpec, status: str, started: float, **extra: Any) -> dict[str, Any]:
@@ -116,7 +111,7 @@ def run_experiment(bundle: bytes, spec: RunSpec) -> dict[str, Any]:
         if pushed.returncode != 0:
             reason = last_line(pushed.stderr or pushed.stdout, pushed.returncode)
             return _summary(spec, "failed", started, error=f"dvc push: {reason}", log_tail=tail)
-        ref = _experiment_ref(repo, spec.name)
+        ref = experiment_refs(repo).get(spec.name, (None, None))[0]
         if ref is None:
             return _summary(spec, "failed", started, error="no experiment ref", log_tail=tail)
         git(

@@ -10,6 +10,7 @@ that fails in the pipeline is a result, not retried.
 
 from __future__ import annotations
 
+import logging
 import socket
 import tempfile
 import time
@@ -20,7 +21,8 @@ from typing import Any
 from reprolab.core.config import get, load_params, number
 from reprolab.core.errors import ReprolabError
 from reprolab.workflow.ray_run import RunSpec, run_experiment
-from reprolab.workflow.vcs import call, dvc, git
+from reprolab.workflow.runs import RunResult, unused_names
+from reprolab.workflow.vcs import call, dvc, experiment_refs, git
 
 # Remote settings a worker gets from the driver; credentials stay on the workers.
 _SHARED_REMOTE_OPTIONS = ("endpointurl", "region", "verify", "use_ssl", "ssl_verify")
@@ -80,19 +82,6 @@ def push_baseline(remote: str) -> None:
         )
 
 
-def unique_names(prefix: str, count: int) -> list[str]:
-    """`prefix-1` ... not yet used by any experiment (DVC would silently replace one)."""
-    refs = git("for-each-ref", "--format=%(refname)", "refs/exps").split()
-    taken = {ref.rsplit("/", 1)[-1] for ref in refs}
-    names, index = [], 1
-    while len(names) < count:
-        candidate = f"{prefix}-{index}"
-        if candidate not in taken:
-            names.append(candidate)
-        index += 1
-    return names
-
-
 def _reachable(address: str, timeout: float = 10.0) -> str | None:
     """None if the head answers on its port, else why not (Ray itself would retry for
     minutes before giving up)."""
@@ -123,7 +112,7 @@ def connect(address: str | None) -> Any:
             address=address or None,
             include_dashboard=False,
             log_to_driver=False,
-            logging_level="ERROR",
+            logging_level=logging.ERROR,
             configure_logging=False,
         )
     except (ConnectionError, RuntimeError, ValueError) as error:
@@ -145,12 +134,12 @@ def _remote_task(ray: Any, settings: dict[str, Any]) -> Any:
     )
 
 
-def fetch_experiment(result: dict[str, Any]) -> None:
+def fetch_experiment(ref: str, bundle: bytes) -> None:
     """Bring a finished run's experiment ref into this repository."""
     with tempfile.TemporaryDirectory(prefix="reprolab-exp-") as tmp:
-        bundle = Path(tmp) / "exp.bundle"
-        bundle.write_bytes(result.pop("bundle"))
-        git("fetch", "-q", str(bundle), f"+{result['ref']}:{result['ref']}")
+        path = Path(tmp) / "exp.bundle"
+        path.write_bytes(bundle)
+        git("fetch", "-q", str(path), f"+{ref}:{ref}")
 
 
 class Progress:
@@ -161,16 +150,16 @@ class Progress:
         self.done = self.failed = 0
         self.nodes: Counter[str] = Counter()
 
-    def update(self, result: dict[str, Any]) -> None:
+    def update(self, result: RunResult) -> None:
         self.done += 1
-        self.failed += result["status"] != "ok"
-        self.nodes[result.get("node", "?")] += 1
+        self.failed += not result.ok
+        self.nodes[result.node or "?"] += 1
         elapsed = time.monotonic() - self.started
         left = elapsed / self.done * (self.total - self.done)
         nodes = ", ".join(f"{node}: {n}" for node, n in sorted(self.nodes.items()))
         line = (
-            f"[{self.done}/{self.total}] {result['name']}: {result['status']}"
-            f" ({result['duration']:.0f} s on {result.get('node', '?')}) | failed {self.failed},"
+            f"[{self.done}/{self.total}] {result.name}: {result.status}"
+            f" ({result.duration:.0f} s on {result.node or '?'}) | failed {self.failed},"
             f" running {self.total - self.done} | per node {nodes} | {elapsed:.0f} s elapsed,"
             f" ~{left:.0f} s left"
         )
@@ -207,7 +196,7 @@ class RayRunner:
         )  # fmt: skip
         self.pending[self.task.remote(self.bundle, spec)] = spec
 
-    def next_result(self) -> dict[str, Any]:
+    def next_result(self) -> RunResult:
         ready, _ = self.ray.wait(list(self.pending), num_returns=1)
         spec = self.pending.pop(ready[0])
         return _collect(self.ray, ready[0], spec)
@@ -220,13 +209,14 @@ class RayRunner:
         self.ray.shutdown()
 
 
-def run_on_ray(combos: list[list[str]], grid: str, address: str | None) -> list[dict[str, Any]]:
+def run_on_ray(combos: list[list[str]], grid: str, address: str | None) -> list[RunResult]:
     """Run every combination as one experiment on Ray; return one result per combination.
     On Ctrl-C or SIGTERM the outstanding runs are cancelled: only finished runs' refs
     have been fetched."""
     runner = RayRunner(address)
     try:
-        names = unique_names(f"{grid}-{runner.baseline[:7]}", len(combos))
+        stem = f"{grid}-{runner.baseline[:7]}"
+        names = unused_names(stem, len(combos), set(experiment_refs()))
         for name, combo in zip(names, combos, strict=True):
             runner.submit(name, combo)
         cpus = runner.settings["cpus_per_run"]
@@ -238,23 +228,30 @@ def run_on_ray(combos: list[list[str]], grid: str, address: str | None) -> list[
     finally:
         runner.close()
     order = {name: i for i, name in enumerate(names)}
-    return sorted(results, key=lambda r: order[r["name"]])
+    return sorted(results, key=lambda r: order[r.name or ""])
 
 
-def _collect(ray: Any, ref: Any, spec: RunSpec) -> dict[str, Any]:
+def _collect(ray: Any, ref: Any, spec: RunSpec) -> RunResult:
+    """The run's RunResult; a finished run's experiment ref fetched into this repo. (What
+    crosses from the worker is run_experiment's plain dict: Ray pickles it.)"""
     try:
-        result = ray.get(ref)
+        done = ray.get(ref)
     except Exception as error:  # a lost worker or node after every retry
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return {
-            "name": spec.name,
-            "overrides": list(spec.overrides),
-            "status": "lost",
-            "error": f"lost on Ray after retries: {reason}",
-            "duration": 0.0,
-        }
-    if result["status"] == "ok":
+        error_line = f"lost on Ray after retries: {reason}"
+        return RunResult(spec.name, tuple(spec.overrides), "lost", error_line)
+    timings = dict(done.get("timings") or {})
+    if done["status"] == "ok":
         started = time.monotonic()
-        fetch_experiment(result)
-        result["timings"]["fetch"] = round(time.monotonic() - started, 2)
-    return result
+        fetch_experiment(done["ref"], done["bundle"])
+        timings["fetch"] = round(time.monotonic() - started, 2)
+    return RunResult(
+        spec.name,
+        tuple(spec.overrides),
+        done["status"],
+        done.get("error"),
+        metrics=done.get("metrics") or {},
+        duration=done["duration"],
+        node=done.get("node"),
+        timings=timings,
+    )

@@ -18,14 +18,15 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from reprolab.core.config import Paths, get, load_params
 from reprolab.core.errors import ReprolabError
 from reprolab.core.shell import command_parser, user_errors
 from reprolab.workflow.ranking import known_direction, resolve_ranking
+from reprolab.workflow.runs import Runner, RunResult, unused_names
 from reprolab.workflow.search_space import Space, load_space, suggest
-from reprolab.workflow.vcs import call, experiment_revision, failure_reason, git
+from reprolab.workflow.vcs import call, experiment_refs, experiment_revision, failure_reason, git
 
 SEARCH_REPORTS = Path("reports/search")
 
@@ -73,17 +74,18 @@ class LocalRunner:
     def submit(self, name: str, overrides: list[str]) -> None:
         self.pending.append((name, overrides))
 
-    def next_result(self) -> dict[str, Any]:
+    def next_result(self) -> RunResult:
         name, overrides = self.pending.pop(0)
         started = time.monotonic()
         args = [a for o in overrides for a in ("-S", o)]
         ran = call("dvc", "exp", "run", "--temp", "-n", name, *args, check=False, own_group=True)
-        result = {"name": name, "duration": round(time.monotonic() - started, 1)}
+        took = round(time.monotonic() - started, 1)
         if ran.returncode != 0:
-            return {**result, "status": "failed", "error": failure_reason(ran.stdout + ran.stderr)}
+            error = failure_reason(ran.stdout + ran.stderr)
+            return RunResult(name, tuple(overrides), "failed", error, duration=took)
         revision = experiment_revision(name)
         metrics = json.loads(git("show", f"{revision}:{Paths.metrics}")) if revision else {}
-        return {**result, "status": "ok", "metrics": metrics}
+        return RunResult(name, tuple(overrides), "ok", metrics=metrics, duration=took)
 
     def close(self) -> None:
         self.pending.clear()
@@ -101,7 +103,7 @@ def open_study(space: Space, direction: str, seed: int, folder: Path) -> Any:
         study_name=space.name,
         storage=storage,
         sampler=optuna.samplers.TPESampler(seed=seed),
-        direction=direction,
+        direction=cast(Literal["minimize", "maximize"], direction),  # known_direction's
         load_if_exists=True,
     )
     if study.trials:
@@ -195,18 +197,9 @@ def numbers(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if isinstance(v, int | float)}
 
 
-def _free_name(base: str, taken: set[str]) -> str:
-    name, n = base, 1
-    while name in taken:  # DVC would silently replace an experiment of the same name
-        n += 1
-        name = f"{base}-{n}"
-    return name
-
-
-def search(space: Space, runner: Any, study: Any, metric: str, parallel: int) -> None:
+def search(space: Space, runner: Runner, study: Any, metric: str, parallel: int) -> None:
     """Ask, run, tell until the space's trial count (or its time budget) is reached."""
-    refs = git("for-each-ref", "--format=%(refname)", "refs/exps").split()
-    taken = {ref.rsplit("/", 1)[-1] for ref in refs}
+    taken = set(experiment_refs())
     deadline = time.monotonic() + space.timeout if space.timeout else None
     to_run = max(space.trials - counted(study), 0)
     print(f"search {space.name!r}: {counted(study)} trial(s) done, {to_run} to run", flush=True)
@@ -228,7 +221,7 @@ def search(space: Space, runner: Any, study: Any, metric: str, parallel: int) ->
                 to_run = asked
                 break
             trial, overrides = proposed
-            name = _free_name(f"{space.name}-{trial.number}", taken)
+            name = unused_names(f"{space.name}-{trial.number}", 1, taken, bare_first=True)[0]
             taken.add(name)
             trial.set_user_attr("experiment", name)
             trial.set_user_attr("overrides", overrides)
@@ -238,18 +231,18 @@ def search(space: Space, runner: Any, study: Any, metric: str, parallel: int) ->
         if not in_flight:
             break
         result = runner.next_result()
-        trial = in_flight.pop(result["name"])
-        value = (result.get("metrics") or {}).get(metric)
-        if result["status"] == "ok" and isinstance(value, int | float):
-            trial.set_user_attr("metrics", numbers(result["metrics"]))  # ties: the secondary
+        trial = in_flight.pop(result.name or "")
+        value = result.metrics.get(metric)
+        if result.ok and isinstance(value, int | float):
+            trial.set_user_attr("metrics", numbers(result.metrics))  # ties: the secondary
             study.tell(trial, value)
             said = f"{metric} = {value:.6g}"
         else:
-            error = result.get("error") or f"no {metric} in its metrics"
+            error = result.error or f"no {metric} in its metrics"
             trial.set_user_attr("error", error)
             study.tell(trial, state=_failed())
             said = f"failed: {error}"
-        print(f"trial {trial.number} ({result['name']}, {result['duration']:.0f} s): {said}",
+        print(f"trial {trial.number} ({result.name}, {result.duration:.0f} s): {said}",
               flush=True)  # fmt: skip
 
 
@@ -286,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode == "ray":
             from reprolab.workflow.ray_sweep import RayRunner  # noqa: PLC0415
 
-            runner, parallel = RayRunner(args.address), args.parallel or space.parallel
+            runner: Runner = RayRunner(args.address)
+            parallel = args.parallel or space.parallel
         else:
             runner, parallel = LocalRunner(), 1
         try:

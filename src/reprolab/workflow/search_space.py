@@ -84,6 +84,8 @@ def _check_param(key: str, spec: Any, where: str, conf_dir: Path) -> dict[str, A
                 )
         return spec
     low, high = spec.get("low"), spec.get("high")
+    if not (isinstance(low, int | float) and isinstance(high, int | float)):
+        raise ReprolabError(f"{where}: low={low!r}, high={high!r}; expected numbers, low <= high")
     if not (_number(low) and _number(high)) or low > high:
         raise ReprolabError(f"{where}: low={low!r}, high={high!r}; expected numbers, low <= high")
     if spec["type"] == "int" and not (isinstance(low, int) and isinstance(high, int)):

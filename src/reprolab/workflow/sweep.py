@@ -19,13 +19,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from reprolab.core.config import CONF_DIR, PARAMS_FILE, PIPELINE_STATE
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import put_back, snapshot
 from reprolab.core.shell import command_parser, user_errors
 from reprolab.workflow.compose import composed_text
+from reprolab.workflow.runs import RunResult
 from reprolab.workflow.vcs import (
     RESET_HINT,
     call,
@@ -111,7 +111,7 @@ def _dvc(*args: str, own_group: bool = False) -> subprocess.CompletedProcess:
     return call("dvc", *args, check=False, own_group=own_group)
 
 
-def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
+def run_in_workspace(combos: list[list[str]]) -> list[RunResult]:
     saved = snapshot(PIPELINE_FILES)
     results = []
     try:
@@ -120,7 +120,9 @@ def run_in_workspace(combos: list[list[str]]) -> list[dict[str, Any]]:
             done = _dvc("exp", "run", *(arg for o in combo for arg in ("-S", o)), own_group=True)
             ok = done.returncode == 0
             error = None if ok else failure_reason(done.stdout + "\n" + done.stderr)
-            results.append({"overrides": combo, "ok": ok, "error": error})
+            took = round(time.perf_counter() - started, 1)
+            status = "ok" if ok else "failed"
+            results.append(RunResult(None, tuple(combo), status, error, duration=took))
             print(
                 f"[{number}/{len(combos)}] {' '.join(combo)}: "
                 f"{'done' if ok else 'FAILED'} ({time.perf_counter() - started:.1f} s)",
@@ -189,7 +191,7 @@ def wait_for(names: list[str], timeout: float, poll: float, grace: float = 20.0)
 
 def run_in_queue(
     overrides: list[str], jobs: int, timeout: float = 6 * 3600, poll: float = 2.0
-) -> list[dict[str, Any]]:
+) -> list[RunResult]:
     before = set(_queue_status())
     queued = _dvc("exp", "run", "--queue", *(arg for o in overrides for arg in ("-S", o)))
     if queued.returncode != 0:
@@ -204,10 +206,8 @@ def run_in_queue(
     results = []
     for name in names:
         ok = finished[name] == "Success"
-        error = None
-        if not ok:
-            error = failure_reason(_dvc("queue", "logs", name).stdout)
-        results.append({"overrides": [name], "ok": ok, "error": error})
+        error = None if ok else failure_reason(_dvc("queue", "logs", name).stdout)
+        results.append(RunResult(name, (), "ok" if ok else "failed", error))
     # Failed runs leave no experiment commit; their log stays in `dvc queue logs <name>`.
     return results
 
@@ -241,15 +241,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.mode == "ray":
             from reprolab.workflow.ray_sweep import run_on_ray  # noqa: PLC0415
 
-            results = [
-                {**r, "ok": r["status"] == "ok", "error": r.get("error")}
-                for r in run_on_ray(combos, args.grid, args.address)
-            ]
+            results = run_on_ray(combos, args.grid, args.address)
         else:
             results = run_in_queue(overrides, args.jobs, args.timeout)
-    failed = [r for r in results if not r["ok"]]
+    failed = [r for r in results if not r.ok]
     for result in failed:
-        print(f"failed: {' '.join(result['overrides'])}: {result['error']}", file=sys.stderr)
+        print(f"failed: {result.label}: {result.error}", file=sys.stderr)
     print(f"{len(results) - len(failed)} of {len(results)} experiments succeeded")
     return 1 if failed else 0
 

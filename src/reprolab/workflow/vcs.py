@@ -117,14 +117,26 @@ def changed_pipeline_files(cwd: Path | None = None) -> list[str]:
     return [line for line in out.splitlines() if line.strip()]
 
 
-def experiment_revision(name: str, cwd: Path | None = None) -> str | None:
-    """The commit of the experiment called `name` (refs/exps/.../<name>), or None."""
-    refs = git("for-each-ref", "--format=%(refname) %(objectname)", "refs/exps", cwd=cwd)
-    for line in refs.splitlines():
+# refs/exps/<2 hex>/<38 hex>/<name>: one per experiment (not the queue's own refs).
+_EXPERIMENT_REF = re.compile(r"^refs/exps/[0-9a-f]{2}/[0-9a-f]{38}/(?P<name>[^/]+)$")
+
+
+def experiment_refs(cwd: Path | None = None) -> dict[str, tuple[str, str]]:
+    """Every experiment of the repository, on any commit: {name: (ref, commit)}."""
+    out = git("for-each-ref", "--format=%(refname) %(objectname)", "refs/exps", cwd=cwd)
+    refs = {}
+    for line in out.splitlines():
         ref, _, sha = line.partition(" ")
-        if ref.rsplit("/", 1)[-1] == name:
-            return sha
-    return None
+        found = _EXPERIMENT_REF.match(ref)
+        if found:
+            refs[found.group("name")] = (ref, sha)
+    return refs
+
+
+def experiment_revision(name: str, cwd: Path | None = None) -> str | None:
+    """The commit of the experiment called `name`, or None."""
+    found = experiment_refs(cwd).get(name)
+    return found[1] if found else None
 
 
 def unversioned_inputs(
