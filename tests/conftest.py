@@ -17,10 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the modules that start Ray clusters `ray`: `make test` runs them after the
     others, alone, because a busy machine makes Ray miss heartbeats and declare nodes
-    dead; the others run one module per worker (-n auto --dist loadfile)."""
+    dead; the others run one module per worker (-n auto --dist loadfile).
+
+    The pipeline modules (tens of seconds each) are handed out first and the many small
+    ones last, where they fill the gaps: the workers then finish together, not one of
+    them alone on the last long module."""
     for item in items:
         if "/test_ray_" in item.nodeid.split("::")[0]:
             item.add_marker(pytest.mark.ray)
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/pipeline/"))  # stable
 
 
 @pytest.fixture(scope="session")

@@ -105,3 +105,30 @@ def ranked_tables(text: str) -> dict[str, list[list[str]]]:
 def listed(text: str) -> set[str]:
     """Every cell of every table in `make exps` output."""
     return {cell for rows in ranked_tables(text).values() for row in rows for cell in row}
+
+
+def selected_option(repo: Path, group: str) -> str:
+    """The option of a config group that conf/config.yaml's defaults list selects (a user
+    may promote another: tests read it rather than assume it)."""
+    import yaml
+
+    defaults = yaml.safe_load((repo / "conf/config.yaml").read_text())["defaults"]
+    return next(d[group] for d in defaults if isinstance(d, dict) and group in d)
+
+
+def set_conf_value(repo: Path, path: str, key: str, value: object) -> object:
+    """Set the `key: value` line of a conf/ file (`key` with its indentation: `  - model`,
+    `  max_relative_regression`), whatever it held; recompose params.yaml. Returns the
+    value it held (parsed)."""
+    import re
+
+    import yaml
+
+    conf = repo / path
+    text = conf.read_text()
+    line = re.search(rf"^{re.escape(key)}: (.*)$", text, flags=re.MULTILINE)
+    assert line, f"{path} has no top-level {key}"
+    old = yaml.safe_load(line.group(1))
+    conf.write_text(text[: line.start()] + f"{key}: {value}" + text[line.end() :])
+    run(repo, sys.executable, "-m", "reprolab.workflow.compose")
+    return old

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -49,3 +51,19 @@ def churn(rows: int = 200, seed: int = 1) -> pd.DataFrame:
     plan = rng.choice(["basic", "plus", "pro"], rows)
     churned = ((tenure < 30) ^ (rng.random(rows) < 0.1)).astype(int)
     return pd.DataFrame({"tenure_months": tenure, "plan": plan, "churned": churned})
+
+
+# The houses table as `-S` overrides select it (after add_own_files).
+HOUSE_DATA = ["data=csv", "data.path=data/external/houses.csv", "data.target=price"]
+
+
+def add_own_files(repo: Path) -> None:
+    """houses.csv and churn.parquet in data/external/, versioned by DVC and committed."""
+    from .helpers import run
+
+    (repo / "data/external").mkdir(parents=True, exist_ok=True)
+    houses().to_csv(repo / "data/external/houses.csv", index=False)
+    churn().to_parquet(repo / "data/external/churn.parquet", index=False)
+    run(repo, "dvc", "add", "data/external/houses.csv", "data/external/churn.parquet")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "our own data, versioned by DVC")

@@ -9,7 +9,7 @@ import yaml
 
 from reprolab.model.estimators import build_estimator
 
-from .helpers import exp_run, listed, run, start
+from .helpers import exp_run, listed, run, selected_option, set_conf_value, start
 
 pytestmark = pytest.mark.pipeline
 
@@ -56,23 +56,36 @@ def clean_workspace(repo):
 
 
 @pytest.fixture(scope="module")
-def promoted_added_key(repo):
+def selected(repo):
+    """The logistic regression option conf/ selects (a user may have promoted one: the
+    option names below follow it), and its C."""
+    option = selected_option(repo, "model")
+    if not option.startswith("logistic_regression"):
+        set_conf_value(repo, "conf/config.yaml", "  - model", "logistic_regression")
+        run(repo, "git", "commit", "-qam", "the logistic regression for these tests")
+        option = "logistic_regression"
+    return option, yaml.safe_load((repo / "params.yaml").read_text())["model"]["C"]
+
+
+@pytest.fixture(scope="module")
+def promoted_added_key(repo, selected):
     clean_workspace(repo)
     exp_run(repo, "with-tol", "+model.tol=0.001")
     return promote_and_commit(repo, "with-tol")
 
 
 @pytest.fixture(scope="module")
-def promoted_changed_key(repo, promoted_added_key):
+def promoted_changed_key(repo, selected, promoted_added_key):
     clean_workspace(repo)
-    exp_run(repo, "smaller-c", "model.C=0.5")
+    exp_run(repo, "smaller-c", f"model.C={selected[1] / 2}")
     out = promote_and_commit(repo, "smaller-c")
     return out, yaml.safe_load((repo / "params.yaml").read_text())
 
 
-def test_promoting_an_added_key_then_switching_model(repo, promoted_added_key):
-    assert "wrote conf/model/logistic_regression_with_tol.yaml" in promoted_added_key
-    option = yaml.safe_load((repo / "conf/model/logistic_regression_with_tol.yaml").read_text())
+def test_promoting_an_added_key_then_switching_model(repo, selected, promoted_added_key):
+    written = f"conf/model/{selected[0]}_with_tol.yaml"
+    assert f"wrote {written}" in promoted_added_key
+    option = yaml.safe_load((repo / written).read_text())
     assert option["tol"] == 0.001 and option["random_state"] == "${seed}"
     assert "tol:" not in (repo / "conf/config.yaml").read_text()
     assert_every_model_option_composes_and_builds(repo)
@@ -81,10 +94,10 @@ def test_promoting_an_added_key_then_switching_model(repo, promoted_added_key):
     assert "Running stage 'train'" in result.stdout
 
 
-def test_promoting_a_changed_key_then_switching_model(repo, promoted_changed_key):
+def test_promoting_a_changed_key_then_switching_model(repo, selected, promoted_changed_key):
     out, params = promoted_changed_key
-    assert "logistic_regression_with_tol_smaller_c.yaml" in out
-    assert params["model"]["C"] == 0.5 and params["model"]["tol"] == 0.001
+    assert f"{selected[0]}_with_tol_smaller_c.yaml" in out
+    assert params["model"]["C"] == selected[1] / 2 and params["model"]["tol"] == 0.001
     assert_every_model_option_composes_and_builds(repo)
     clean_workspace(repo)
     result = exp_run(repo, "boosting-after-promotion", "model=hist_gradient_boosting")

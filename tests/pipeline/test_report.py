@@ -11,7 +11,7 @@ import yaml
 from PIL import Image
 
 from .browser import drawn_pixels, page_text, screenshot
-from .helpers import run
+from .helpers import run, selected_option, set_conf_value
 
 pytestmark = pytest.mark.pipeline
 
@@ -29,22 +29,25 @@ def report(repo, *args, check=False):
     )
 
 
-def set_conf(repo, path, old, new):
-    conf = repo / path
-    text = conf.read_text()
-    assert old in text
-    conf.write_text(text.replace(old, new))
-    run(repo, sys.executable, "-m", "reprolab.workflow.compose")
+# The module's own config, whatever conf/ holds (a user may have promoted another model,
+# C or gate): the champion is logistic regression with C=1.0, the challenger C=0.02;
+# the gate allows a relative regression of 0.01 above a balanced accuracy of 0.9.
+MODEL = "conf/model/logistic_regression.yaml"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def two_commits(repo):
     """Champion (C=1.0) and challenger (C=0.02): commits that differ by one parameter."""
     run(repo, sys.executable, "-m", "reprolab.workflow.offline_plots")  # what set-up builds
+    if selected_option(repo, "model") != "logistic_regression":
+        set_conf_value(repo, "conf/config.yaml", "  - model", "logistic_regression")
+    set_conf_value(repo, MODEL, "C", "1.0")
+    set_conf_value(repo, "conf/config.yaml", "  max_relative_regression", "0.01")
+    set_conf_value(repo, "conf/config.yaml", "    balanced_accuracy", "0.9")  # its threshold
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "champion", "--allow-empty")
-    set_conf(repo, "conf/model/logistic_regression.yaml", "C: 1.0", "C: 0.02")
+    set_conf_value(repo, MODEL, "C", "0.02")
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "challenger: C=0.02")
@@ -89,16 +92,11 @@ def test_gate_fails_and_passes_with_the_configured_thresholds(repo, metrics):
         f"{0.01 * old['balanced_accuracy']:.4f} (gate.max_relative_regression=0.01)"
     )
     try:
-        set_conf(
-            repo,
-            "conf/config.yaml",
-            "max_relative_regression: 0.01",
-            "max_relative_regression: 0.05",
-        )
+        set_conf_value(repo, "conf/config.yaml", "  max_relative_regression", "0.05")
         passed = report(repo, "--gate-only")
         assert passed.returncode == 0
         assert passed.stdout.startswith("PASS balanced_accuracy")
-        set_conf(repo, "conf/config.yaml", "balanced_accuracy: 0.9", "balanced_accuracy: 0.99")
+        set_conf_value(repo, "conf/config.yaml", "    balanced_accuracy", "0.99")
         floor = report(repo, "--gate-only")
         assert floor.returncode == 1
         assert "beyond the minimum gate.thresholds.balanced_accuracy=0.99" in floor.stdout
@@ -130,34 +128,37 @@ def test_gate_on_a_different_test_set_says_so_and_compares_on_shared_rows(repo):
     """`-S seed=7` draws other test rows: the recorded metrics are not comparable, so
     both models are scored on HEAD~1's test rows that this run did not train on; and
     where HEAD~1's model cannot be had, the verdict is NOT COMPARABLE unless allowed."""
-    run(repo, "dvc", "exp", "run", "-S", "seed=7")
+    seed = yaml.safe_load((repo / "params.yaml").read_text())["seed"] + 7  # another seed
+    rows = json.loads((repo / "metrics/evaluate.json").read_text())["test_rows"]
+    run(repo, "dvc", "exp", "run", "-S", f"seed={seed}")
     try:
         result = report(repo, "--gate-only")
         line = result.stdout.strip()
         assert line.startswith(
-            "NOT COMPARABLE as recorded: the test sets differ (both 86 rows, other ones; data "
-            "version, split or seed changed). Gated instead with both models scored here on the "
+            f"NOT COMPARABLE as recorded: the test sets differ (both {rows} rows, other ones; "
+            "data version, split or seed changed). Gated instead with both models scored here "
+            "on the "
         ), line
         shared, left_out = re.search(r"on the (\d+) rows .* \((\d+) left out\)", line).groups()
-        assert int(shared) + int(left_out) == 86 and int(left_out) > 0
+        assert int(shared) + int(left_out) == rows and int(left_out) > 0
         assert re.search(r": (PASS|FAIL) balanced_accuracy: ", line)
         assert result.returncode == (0 if ": PASS " in line else 1)
         report(repo)
         text = (repo / "reports/pr_report.md").read_text()
         assert "**The recorded metrics below are not comparable**" in text
         assert "### Metrics on shared rows (what the gate used)" in text
-        _without_the_base_model(repo)
+        _without_the_base_model(repo, rows)
     finally:
         run(repo, sys.executable, "-m", "reprolab.workflow.reset")
 
 
-def _without_the_base_model(repo):
+def _without_the_base_model(repo, rows):
     cache, hidden = repo / ".dvc/cache", repo / ".dvc/cache-hidden"
     cache.rename(hidden)  # HEAD~1's model and test rows are nowhere to be had
     try:
         refused = report(repo, "--gate-only")
         assert refused.returncode == 1
-        assert refused.stdout.startswith("NOT COMPARABLE: the test sets differ (both 86 rows")
+        assert refused.stdout.startswith(f"NOT COMPARABLE: the test sets differ (both {rows} rows")
         assert "no fair comparison either: " in refused.stdout
         assert "(set gate.allow_incomparable: true to pass)" in refused.stdout
         params = yaml.safe_load((repo / "params.yaml").read_text())

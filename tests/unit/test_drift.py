@@ -1,6 +1,7 @@
 """Drift detection: quiet on samples from the training distribution, loud on each kind
 of drift, and governed by the configured thresholds."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,20 @@ import yaml
 from reprolab.core.errors import ReprolabError
 from reprolab.monitor.batch import BatchDrift, drifted_batch
 from reprolab.monitor.drift import prediction_drift
-from reprolab.monitor.verdict import monitor_summary, reference_sample, render_markdown
+from reprolab.monitor.verdict import (
+    MonitorSettings,
+    monitor_summary,
+    reference_sample,
+    render_markdown,
+)
 
-CFG = yaml.safe_load((Path(__file__).parents[2] / "conf/monitor/default.yaml").read_text())
+CFG = MonitorSettings.from_params(
+    {
+        "monitor": yaml.safe_load(
+            (Path(__file__).parents[2] / "conf/monitor/default.yaml").read_text()
+        )
+    }
+)
 SCHEMA = {
     "task": "classification",
     "target": "label",
@@ -84,9 +96,9 @@ def test_label_shift_shows_as_prediction_drift():
 def test_the_verdict_follows_the_thresholds():
     current = drifted_batch(REFERENCE, "label", 1000, 7, BatchDrift(shift=[("x", "0.5")]))
     assert summary(current)["retrain_recommended"]
-    relaxed = {**CFG, "psi_threshold": 5.0}
+    relaxed = replace(CFG, psi_threshold=5.0)
     assert not summary(current, relaxed)["retrain_recommended"]
-    assert not summary(current, {**CFG, "min_drifted_features": 2})["retrain_recommended"]
+    assert not summary(current, replace(CFG, min_drifted_features=2))["retrain_recommended"]
 
 
 def test_simulated_batches_are_seeded_and_shift_as_asked():

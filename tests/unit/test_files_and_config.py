@@ -61,11 +61,40 @@ def test_missing_params_file_says_how_to_make_it(tmp_path):
 )
 def test_every_monitor_setting_is_checked(params, key, value, words):
     from reprolab.core.errors import ReprolabError
-    from reprolab.monitor.verdict import monitor_settings
+    from reprolab.monitor.verdict import MonitorSettings
 
     with pytest.raises(ReprolabError, match=re.escape(words)):
-        monitor_settings({**params["monitor"], key: value})
-    assert monitor_settings(params["monitor"])["bins"] == 10
+        MonitorSettings.from_params({**params, "monitor": {**params["monitor"], key: value}})
+    # Typed as conf/ holds them (whatever values a user promotes there).
+    settings = MonitorSettings.from_params(params)
+    assert settings.bins == params["monitor"]["bins"] and isinstance(settings.bins, int)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("port", "80", "serve.port: found '80'; expected a whole number >= 1"),
+        ("workers", 0, "serve.workers: found 0; expected a whole number >= 1"),
+        ("body_timeout_seconds", -1, "serve.body_timeout_seconds: found -1; expected a number"),
+        ("host", "", "serve.host: found ''; expected a host name"),
+        ("max_record", 5, "serve.max_record: not a setting of serve; expected one of host, "),
+    ],
+)
+def test_serve_settings_are_typed_and_every_key_checked(params, key, value, words):
+    from dataclasses import FrozenInstanceError
+
+    from reprolab.core.errors import ReprolabError
+    from reprolab.serve.app import ServeSettings
+
+    with pytest.raises(ReprolabError, match=re.escape(words)):
+        ServeSettings.from_params({**params, "serve": {**params["serve"], key: value}})
+    settings = ServeSettings.from_params(params)
+    assert isinstance(settings.port, int) and isinstance(settings.body_timeout_seconds, float)
+    with pytest.raises(FrozenInstanceError):
+        settings.port = 1  # type: ignore[misc]
+    missing = {k: v for k, v in params["serve"].items() if k != "workers"}
+    with pytest.raises(ReprolabError, match=re.escape("missing key 'serve.workers'")):
+        ServeSettings.from_params({**params, "serve": missing})
 
 
 def test_gate_settings_are_checked():

@@ -91,16 +91,20 @@ def test_ray_run_names_never_reuse_an_experiment_name(tmp_path, monkeypatch):
         ({"cpus_per_run": 0}, "sweep.ray.cpus_per_run"),
         ({"cpus_per_run": "two"}, "sweep.ray.cpus_per_run"),
         ({"max_retries": -1}, "sweep.ray.max_retries"),
+        ({"cpus_per_run": 1.5}, "sweep.ray.cpus_per_run"),  # was cut to 1 without a word
+        ({"scratch": 3}, "sweep.ray.scratch"),
+        ({"cpu_per_run": 2}, "sweep.ray.cpu_per_run"),  # a misspelt key
     ],
 )
 def test_bad_ray_settings_name_the_key(cfg, key):
-    from reprolab.workflow.ray_sweep import ray_settings
+    from reprolab.workflow.ray_sweep import RaySettings
 
     good = {"cpus_per_run": 1, "max_retries": 2, "scratch": None}
-    with pytest.raises(ReprolabError, match=rf"^{key}: found"):
-        ray_settings({"sweep": {"ray": {**good, **cfg}}})
+    with pytest.raises(ReprolabError, match=rf"^{key}: "):
+        RaySettings.from_params({"sweep": {"ray": {**good, **cfg}}})
     with pytest.raises(ReprolabError, match=r"missing key 'sweep.ray.max_retries'"):
-        ray_settings({"sweep": {"ray": {"cpus_per_run": 1, "scratch": None}}})
+        RaySettings.from_params({"sweep": {"ray": {"cpus_per_run": 1, "scratch": None}}})
+    assert RaySettings.from_params({"sweep": {"ray": good}}) == RaySettings(1, 2, None)
 
 
 def test_a_half_written_dvc_lock_file_is_removed_and_a_readable_one_kept(tmp_path):

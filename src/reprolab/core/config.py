@@ -6,6 +6,7 @@ relative to it. `dvc.yaml` names the same paths; a test keeps the two in step.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,31 @@ def number(value: Any, key: str, low: float | None = None, high: float | None = 
     if (low is not None and value < low) or (high is not None and value > high):
         raise ReprolabError(f"{key}: found {value!r}; expected a number{bounds}")
     return float(value)
+
+
+def section(params: dict[str, Any], key: str, fields: Iterable[str]) -> dict[str, Any]:
+    """The section `key` of params, every one of `fields` present and no other key: a
+    misspelt key (`serve.max_record`) would otherwise be ignored without a word, and
+    the section's typed settings would hold the default of conf/ instead."""
+    found = get(params, key)
+    if not isinstance(found, dict):
+        raise ReprolabError(f"{key}: found {found!r}; expected a mapping of settings")
+    expected = list(fields)
+    unknown = sorted(str(name) for name in found if name not in expected)
+    if unknown:
+        raise ReprolabError(
+            f"{key}.{unknown[0]}: not a setting of {key}; expected one of {', '.join(expected)}"
+        )
+    for name in expected:
+        get(found, name, within=key)
+    return found
+
+
+def whole(value: Any, key: str, low: int = 1) -> int:
+    """A config value that must be a whole number >= low, or one line naming the key."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ReprolabError(f"{key}: found {value!r}; expected a whole number >= {low}")
+    return value
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:

@@ -10,11 +10,14 @@ rise beyond their thresholds.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+if TYPE_CHECKING:
+    from reprolab.monitor.verdict import MonitorSettings
 
 EPSILON = 1e-4  # floor for empty bins: PSI is a sum of log ratios
 
@@ -47,7 +50,7 @@ DRIFT_MEASURES = ("PSI", "missing rate increase", "unseen category rate")
 
 
 def feature_drift(
-    reference: pd.Series, current: pd.Series, role: str, cfg: dict[str, Any]
+    reference: pd.Series, current: pd.Series, role: str, cfg: MonitorSettings
 ) -> dict[str, Any]:
     """Scores and verdict for one feature; `reasons` says why it drifted."""
     missing_ref, missing_cur = float(reference.isna().mean()), float(current.isna().mean())
@@ -60,7 +63,7 @@ def feature_drift(
     if ref_values.empty or cur_values.empty:
         result.update(psi=0.0, p_value=1.0, unseen_rate=0.0)
     elif role == "numeric":
-        counts = numeric_counts(reference, current, int(cfg["bins"]))
+        counts = numeric_counts(reference, current, cfg.bins)
         result["psi"] = round(psi(*counts), 6)
         result["p_value"] = round(float(stats.ks_2samp(ref_values, cur_values).pvalue), 6)
         result["unseen_rate"] = 0.0
@@ -73,17 +76,17 @@ def feature_drift(
         result["p_value"] = round(float(p), 6)
         result["unseen_rate"] = round(float((~cur_values.isin(set(ref_values))).mean()), 6)
     reasons, drifted_by = [], []
-    if result["psi"] > cfg["psi_threshold"] and result["p_value"] < cfg["p_value"]:
+    if result["psi"] > cfg.psi_threshold and result["p_value"] < cfg.p_value:
         test = "KS" if role == "numeric" else "chi-square"
         reasons.append(
-            f"PSI {result['psi']:.3f} > {cfg['psi_threshold']} and {test} "
-            f"p={result['p_value']:.2g} < {cfg['p_value']}"
+            f"PSI {result['psi']:.3f} > {cfg.psi_threshold} and {test} "
+            f"p={result['p_value']:.2g} < {cfg.p_value}"
         )
         drifted_by.append(DRIFT_MEASURES[0])
-    if missing_cur - missing_ref > cfg["missing_rate_increase"]:
+    if missing_cur - missing_ref > cfg.missing_rate_increase:
         reasons.append(f"missing rate {missing_ref:.1%} -> {missing_cur:.1%}")
         drifted_by.append(DRIFT_MEASURES[1])
-    if result["unseen_rate"] > cfg["unseen_category_rate"]:
+    if result["unseen_rate"] > cfg.unseen_category_rate:
         reasons.append(f"{result['unseen_rate']:.1%} unseen categories")
         drifted_by.append(DRIFT_MEASURES[2])
     result["drifted"] = bool(reasons)
@@ -93,14 +96,14 @@ def feature_drift(
 
 
 def prediction_drift(
-    reference: np.ndarray, current: np.ndarray, task: str, cfg: dict[str, Any]
+    reference: np.ndarray, current: np.ndarray, task: str, cfg: MonitorSettings
 ) -> dict[str, Any]:
     """PSI between the model's predictions on the reference and on the current data."""
     ref, cur = pd.Series(reference), pd.Series(current)
     counts = (
         category_counts(ref, cur)
         if task == "classification"
-        else numeric_counts(ref, cur, int(cfg["bins"]))
+        else numeric_counts(ref, cur, cfg.bins)
     )
     score = round(psi(*counts), 6)
-    return {"psi": score, "drifted": score > cfg["prediction_psi_threshold"]}
+    return {"psi": score, "drifted": score > cfg.prediction_psi_threshold}

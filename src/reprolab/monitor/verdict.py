@@ -3,6 +3,7 @@ batches carry labels, and whether to retrain. Pure functions; `stages/monitor.py
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reprolab.core.errors import ReprolabError
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 
 # Each `monitor` key: (lowest, highest, whole number?).
-_SETTINGS = {
+_BOUNDS = {
     "reference_rows": (1, None, True),
     "bins": (2, 1000, True),
     "psi_threshold": (0, None, False),
@@ -27,17 +28,31 @@ _SETTINGS = {
 }
 
 
-def monitor_settings(cfg: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MonitorSettings:
     """The `monitor` section, every value checked: one line naming a wrong one."""
-    from reprolab.core.config import number  # noqa: PLC0415
 
-    checked = dict(cfg)
-    for key, (low, high, whole) in _SETTINGS.items():
-        value = number(cfg.get(key), f"monitor.{key}", low, high)
-        if whole and not float(value).is_integer():
-            raise ReprolabError(f"monitor.{key}: found {cfg.get(key)!r}; expected a whole number")
-        checked[key] = int(value) if whole else value
-    return checked
+    reference_rows: int
+    bins: int
+    psi_threshold: float
+    p_value: float
+    missing_rate_increase: float
+    unseen_category_rate: float
+    prediction_psi_threshold: float
+    min_drifted_features: int
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> MonitorSettings:
+        from reprolab.core.config import number, section  # noqa: PLC0415
+
+        found = section(params, "monitor", _BOUNDS)
+        checked: dict[str, Any] = {}
+        for key, (low, high, whole) in _BOUNDS.items():
+            value = number(found[key], f"monitor.{key}", low, high)
+            if whole and not float(value).is_integer():
+                raise ReprolabError(f"monitor.{key}: found {found[key]!r}; expected a whole number")
+            checked[key] = int(value) if whole else value
+        return cls(**checked)
 
 
 def reference_sample(train: Any, limit: int) -> pd.DataFrame:
@@ -56,7 +71,7 @@ def monitor_summary(
     current: pd.DataFrame,
     schema: dict[str, Any],
     predictions: tuple[np.ndarray, np.ndarray],
-    cfg: dict[str, Any],
+    cfg: MonitorSettings,
     performance: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Everything metrics/monitor.json holds."""
@@ -69,9 +84,7 @@ def monitor_summary(
     drifted = {c: f["reasons"] for c, f in features.items() if f["drifted"]}
     prediction = prediction_drift(*predictions, schema["task"], cfg)
     new_classes = (performance or {}).get("labels_of_new_classes", 0) > 0
-    retrain = (
-        len(drifted) >= int(cfg["min_drifted_features"]) or prediction["drifted"] or new_classes
-    )
+    retrain = len(drifted) >= cfg.min_drifted_features or prediction["drifted"] or new_classes
     return {
         "verdict": "drift" if retrain else "ok",
         "retrain_recommended": retrain,

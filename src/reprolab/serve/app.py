@@ -19,6 +19,7 @@ REPROLAB_ALLOW_UNLISTED_MODEL=1) serves a model file that dvc.lock does not list
 import json
 import os
 import sys
+from dataclasses import dataclass, fields
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -32,7 +33,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from reprolab.core.config import Paths, get, load_params
+from reprolab.core.config import Paths, load_params, section, whole
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import read_yaml
 from reprolab.core.lockfile import require_locked
@@ -82,22 +83,37 @@ def _git_revision() -> str | None:
         return None
 
 
-def serve_settings(params: dict[str, Any]) -> dict[str, Any]:
-    """The `serve` section, checked: a wrong value stops the service at start, not on
-    every request."""
-    serve = dict(get(params, "serve"))
-    for key in ("port", "max_records", "max_body_bytes", "max_concurrent_requests", "workers"):
-        value = get(serve, key, within="serve")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ReprolabError(f"serve.{key}: found {value!r}; expected a whole number >= 1")
-    timeout = get(serve, "body_timeout_seconds", within="serve")
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ReprolabError(
-            f"serve.body_timeout_seconds: found {timeout!r}; expected a number of seconds > 0"
+@dataclass(frozen=True)
+class ServeSettings:
+    """The `serve` section, checked at start: a wrong value stops the service there,
+    not on every request."""
+
+    host: str
+    port: int
+    workers: int
+    max_records: int
+    max_body_bytes: int
+    body_timeout_seconds: float
+    max_concurrent_requests: int
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "ServeSettings":
+        serve = section(params, "serve", (f.name for f in fields(cls)))
+        counts = {
+            key: whole(serve[key], f"serve.{key}")
+            for key in ("port", "workers", "max_records", "max_body_bytes")
+        }
+        counts["max_concurrent_requests"] = whole(
+            serve["max_concurrent_requests"], "serve.max_concurrent_requests"
         )
-    if not isinstance(serve.get("host"), str) or not serve["host"]:
-        raise ReprolabError(f"serve.host: found {serve.get('host')!r}; expected a host name")
-    return serve
+        timeout = serve["body_timeout_seconds"]
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise ReprolabError(
+                f"serve.body_timeout_seconds: found {timeout!r}; expected a number of seconds > 0"
+            )
+        if not isinstance(serve["host"], str) or not serve["host"]:
+            raise ReprolabError(f"serve.host: found {serve['host']!r}; expected a host name")
+        return cls(host=serve["host"], body_timeout_seconds=float(timeout), **counts)
 
 
 def load_served(allow_unlisted: bool) -> tuple[Any, dict[str, Any]]:
@@ -143,7 +159,7 @@ def create_app() -> FastAPI:
     from reprolab.core.shell import user_errors  # noqa: PLC0415
 
     with user_errors("serve"):
-        serve = serve_settings(load_params())
+        serve = ServeSettings.from_params(load_params())
         model, schema = load_served(os.environ.get(ALLOW_UNLISTED) == "1")
     return build_app(model, schema, serve)
 
@@ -158,9 +174,9 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def build_app(model: Any, schema: dict[str, Any], serve: dict[str, Any]) -> FastAPI:
+def build_app(model: Any, schema: dict[str, Any], serve: ServeSettings) -> FastAPI:
     Record = record_model(schema)  # noqa: N806 - a class
-    PredictRequest = request_model(Record, int(serve["max_records"]))  # noqa: N806
+    PredictRequest = request_model(Record, serve.max_records)  # noqa: N806
     registry = CollectorRegistry()
     metrics = _metrics(registry)
     info = metadata()
@@ -176,9 +192,9 @@ def build_app(model: Any, schema: dict[str, Any], serve: dict[str, Any]) -> Fast
     # The last added is the outermost: Measure sees what LastResort and the limits answer.
     app.add_middleware(
         RequestLimits,
-        limit=serve["max_body_bytes"],
-        timeout=float(serve["body_timeout_seconds"]),
-        concurrency=serve["max_concurrent_requests"],
+        limit=serve.max_body_bytes,
+        timeout=serve.body_timeout_seconds,
+        concurrency=serve.max_concurrent_requests,
     )
     app.add_middleware(LastResort)
     app.add_middleware(Measure, routes=app.router.routes, metrics=metrics)
@@ -243,17 +259,15 @@ def main(argv: list[str] | None = None) -> None:
         os.environ[ALLOW_UNLISTED] = "1"
     # Check here, where a problem is one line; inside uvicorn it would be a traceback.
     with user_errors("serve"):
-        serve = serve_settings(load_params())
+        serve = ServeSettings.from_params(load_params())
         load_served(args.allow_unlisted_model)
-    print(
-        f"serve: serving {Paths.model} on http://{serve['host']}:{serve['port']}", file=sys.stderr
-    )
+    print(f"serve: serving {Paths.model} on http://{serve.host}:{serve.port}", file=sys.stderr)
     uvicorn.run(
         "reprolab.serve.app:create_app",
         factory=True,
-        host=serve["host"],
-        port=int(serve["port"]),
-        workers=int(serve["workers"]),
+        host=serve.host,
+        port=serve.port,
+        workers=serve.workers,
         log_level="info",
     )
 

@@ -4,16 +4,16 @@ from reprolab.core.shell import run_stage
 
 
 def monitor() -> str:
-    from reprolab.core.config import PRODUCTION_DIR, Paths, get, load_params
+    from reprolab.core.config import PRODUCTION_DIR, Paths, load_params
     from reprolab.core.files import log, read_yaml, table_files, write_bytes, write_json
     from reprolab.monitor.verdict import (
+        MonitorSettings,
         drift_records,
-        monitor_settings,
         no_data_summary,
         render_markdown,
     )
 
-    cfg = monitor_settings(get(load_params(), "monitor"))
+    cfg = MonitorSettings.from_params(load_params())
     schema = read_yaml(Paths.schema)
     # Read only when there are batches: with none, the stage imports no pandas or scipy.
     batches = table_files(PRODUCTION_DIR)
@@ -36,7 +36,7 @@ def _compare(batches, schema, cfg):
     from reprolab.monitor.verdict import monitor_summary, production_performance, reference_sample
 
     current = read_batches(batches, schema)
-    reference = reference_sample(ParquetColumns(Paths.train), cfg["reference_rows"])
+    reference = reference_sample(ParquetColumns(Paths.train), cfg.reference_rows)
     model = load_model(Paths.model)
     columns = feature_columns(schema)
     predictions = (model.predict(reference[columns]), model.predict(current[columns]))

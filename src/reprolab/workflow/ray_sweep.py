@@ -15,10 +15,11 @@ import socket
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from reprolab.core.config import get, load_params, number
+from reprolab.core.config import load_params, section, whole
 from reprolab.core.errors import ReprolabError
 from reprolab.workflow.ray_run import RunSpec, run_experiment
 from reprolab.workflow.runs import RunResult, unused_names
@@ -28,20 +29,23 @@ from reprolab.workflow.vcs import call, dvc, experiment_refs, git
 _SHARED_REMOTE_OPTIONS = ("endpointurl", "region", "verify", "use_ssl", "ssl_verify")
 
 
-def ray_settings(params: dict[str, Any]) -> dict[str, Any]:
-    """`sweep.ray` from params.yaml, checked."""
-    cfg = get(params, "sweep.ray")
-    if not isinstance(cfg, dict):
-        raise ReprolabError(f"sweep.ray: found {cfg!r}; expected a mapping")
+@dataclass(frozen=True)
+class RaySettings:
+    """`sweep.ray` from params.yaml, checked (conf/config.yaml holds the defaults)."""
 
-    def value(key: str) -> Any:  # conf/config.yaml holds the defaults, not this code
-        return get(cfg, key, within="sweep.ray")
+    cpus_per_run: int
+    max_retries: int
+    scratch: str | None  # where workers make their scratch copies; None: the system's
 
-    return {
-        "cpus_per_run": int(number(value("cpus_per_run"), "sweep.ray.cpus_per_run", 1, 1024)),
-        "max_retries": int(number(value("max_retries"), "sweep.ray.max_retries", 0, 100)),
-        "scratch": value("scratch"),
-    }
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> RaySettings:
+        cfg = section(params, "sweep.ray", (f.name for f in fields(cls)))
+        cpus = whole(cfg["cpus_per_run"], "sweep.ray.cpus_per_run", low=1)
+        retries = whole(cfg["max_retries"], "sweep.ray.max_retries", low=0)
+        scratch = cfg["scratch"]
+        if scratch is not None and not (isinstance(scratch, str) and scratch):
+            raise ReprolabError(f"sweep.ray.scratch: found {scratch!r}; expected a folder, or null")
+        return cls(cpus_per_run=cpus, max_retries=retries, scratch=scratch)
 
 
 def remote_options() -> tuple[str, dict[str, str]]:
@@ -121,15 +125,15 @@ def connect(address: str | None) -> Any:
     return ray
 
 
-def _remote_task(ray: Any, settings: dict[str, Any]) -> Any:
+def _remote_task(ray: Any, settings: RaySettings) -> Any:
     def run(bundle: bytes, spec: RunSpec) -> dict[str, Any]:
         result = run_experiment(bundle, spec)
         result["node"] = ray.get_runtime_context().get_node_id()[:8]
         return result
 
     return ray.remote(run).options(
-        num_cpus=settings["cpus_per_run"],
-        max_retries=settings["max_retries"],
+        num_cpus=settings.cpus_per_run,
+        max_retries=settings.max_retries,
         retry_exceptions=False,
     )
 
@@ -171,7 +175,7 @@ class RayRunner:
     as it finishes (its experiment ref already fetched into this repo)."""
 
     def __init__(self, address: str | None) -> None:
-        self.settings = ray_settings(load_params())
+        self.settings = RaySettings.from_params(load_params())
         self.remote, self.options = remote_options()
         self.baseline = git("rev-parse", "HEAD").strip()
         self.identity = (git("config", "user.name").strip(), git("config", "user.email").strip())
@@ -192,7 +196,7 @@ class RayRunner:
     def submit(self, name: str, overrides: list[str]) -> None:
         spec = RunSpec(
             name, tuple(overrides), self.baseline, self.remote, self.options,
-            self.settings["cpus_per_run"], self.identity, self.settings["scratch"],
+            self.settings.cpus_per_run, self.identity, self.settings.scratch,
         )  # fmt: skip
         self.pending[self.task.remote(self.bundle, spec)] = spec
 
@@ -219,7 +223,7 @@ def run_on_ray(combos: list[list[str]], grid: str, address: str | None) -> list[
         names = unused_names(stem, len(combos), set(experiment_refs()))
         for name, combo in zip(names, combos, strict=True):
             runner.submit(name, combo)
-        cpus = runner.settings["cpus_per_run"]
+        cpus = runner.settings.cpus_per_run
         print(f"submitted {len(combos)} runs to Ray ({cpus} CPU each)", flush=True)
         progress, results = Progress(len(combos)), []
         while runner.pending:
