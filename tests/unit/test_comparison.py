@@ -1,15 +1,11 @@
 import pytest
 
 from reprolab.core.errors import ReprolabError
-from reprolab.workflow.gate import MetricDelta, changed_params, gate, metric_deltas
-from reprolab.workflow.ranking import direction_of, resolve_ranking
+from reprolab.workflow.gate import GateSettings, MetricDelta, changed_params, gate, metric_deltas
+from reprolab.workflow.ranking import Ranking, direction_of, resolve_ranking
 
-COMPARE = {
-    "primary_metric": "balanced_accuracy",
-    "direction": "maximize",
-    "key_metrics": ["accuracy", "log_loss"],
-}
-GATE = {"thresholds": {"balanced_accuracy": 0.9}, "max_relative_regression": 0.01}
+COMPARE = Ranking("balanced_accuracy", "maximize", key_metrics=("accuracy", "log_loss"))
+GATE = GateSettings({"balanced_accuracy": 0.9}, 0.01, allow_incomparable=False)
 DIFF = {
     "metrics/evaluate.json": {
         "log_loss": {"old": 0.2, "new": 0.1, "diff": -0.1},
@@ -59,15 +55,15 @@ def test_auto_follows_the_task():
         "key_metrics": "auto",
     }
     classification = resolve_ranking(auto, {"balanced_accuracy", "log_loss"})
-    assert (classification["primary_metric"], classification["direction"]) == (
+    assert (classification.primary_metric, classification.direction) == (
         "balanced_accuracy",
         "maximize",
     )
-    assert classification["secondary_direction"] == "minimize"
+    assert classification.secondary_direction == "minimize"
     regression = resolve_ranking(auto, {"rmse", "mae", "r2"})
-    assert (regression["primary_metric"], regression["direction"]) == ("rmse", "minimize")
-    assert regression["key_metrics"] == ["rmse", "mae", "r2"]
-    assert resolve_ranking({**auto, "primary_metric": "r2"}, {"rmse"})["direction"] == "maximize"
+    assert (regression.primary_metric, regression.direction) == ("rmse", "minimize")
+    assert regression.key_metrics == ("rmse", "mae", "r2")
+    assert resolve_ranking({**auto, "primary_metric": "r2"}, {"rmse"}).direction == "maximize"
 
 
 def test_changed_params_are_listed_with_both_values():
@@ -140,7 +136,7 @@ def test_gate_when_maximizing(base, new, passed, words):
 
 
 def test_gate_when_minimizing_lower_is_better():
-    cfg = {"thresholds": {"rmse": 5.0}, "max_relative_regression": 0.1}
+    cfg = GateSettings({"rmse": 5.0}, 0.1, allow_incomparable=False)
     assert gate(MetricDelta("rmse", 3.0, 2.5, "minimize"), cfg, "main").passed
     worse = gate(MetricDelta("rmse", 3.0, 3.5, "minimize"), cfg, "main")
     assert not worse.passed
@@ -149,10 +145,15 @@ def test_gate_when_minimizing_lower_is_better():
         "(gate.max_relative_regression=0.1)"
     )
     assert "beyond the maximum" in gate(MetricDelta("rmse", 6.0, 5.5, "minimize"), cfg, "m").line
-    no_threshold = {"max_relative_regression": 0.1}
+    no_threshold = GateSettings({}, 0.1, allow_incomparable=False)
     assert gate(MetricDelta("rmse", 60.0, 55.0, "minimize"), no_threshold, "main").passed
 
 
 def test_gate_refuses_an_unknown_direction():
     with pytest.raises(ReprolabError, match=r"ranking\.direction"):
         gate(MetricDelta("x", 1.0, 1.0, "up"), GATE, "main")
+
+
+def test_a_misspelt_ranking_key_is_refused_not_ignored():
+    with pytest.raises(ReprolabError, match=r"^ranking\.primary_metrc: not a setting of ranking"):
+        resolve_ranking({"primary_metrc": "log_loss"}, {"balanced_accuracy", "log_loss"})

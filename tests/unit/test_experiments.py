@@ -1,16 +1,27 @@
+from dataclasses import replace
+
 import pytest
 
 from reprolab.core.errors import ReprolabError
 from reprolab.workflow.experiment_report import render
 from reprolab.workflow.experiment_table import differing_params, parse_exp_show, rank
+from reprolab.workflow.ranking import Ranking
 
-COMPARE = {
+# The `ranking` section as conf/ writes it, and as resolve_ranking makes it.
+SECTION = {
     "primary_metric": "balanced_accuracy",
     "direction": "maximize",
     "secondary_metric": "log_loss",
     "secondary_direction": "minimize",
     "key_metrics": ["balanced_accuracy", "accuracy", "log_loss"],
 }
+COMPARE = Ranking(
+    primary_metric="balanced_accuracy",
+    direction="maximize",
+    secondary_metric="log_loss",
+    secondary_direction="minimize",
+    key_metrics=("balanced_accuracy", "accuracy", "log_loss"),
+)
 
 
 def _rev(name, params, metrics, error=None):
@@ -50,7 +61,7 @@ def test_rank_by_primary_then_secondary_and_failed_last(payload):
     rows = parse_exp_show(payload)
     assert [r.name for r in rank(rows, COMPARE)] == ["best", "tie-worse", "main", "broken"]
     assert {r.baseline for r in rows} == {"main"}
-    minimize = {**COMPARE, "primary_metric": "log_loss", "direction": "minimize"}
+    minimize = replace(COMPARE, primary_metric="log_loss", direction="minimize")
     assert [r.name for r in rank(rows, minimize)][:2] == ["best", "tie-worse"]
 
 
@@ -63,7 +74,7 @@ def _cells(line):
 
 
 def test_the_table_ranks_experiments_and_lists_commits_and_failures_apart(payload):
-    text = render(parse_exp_show(payload), COMPARE)
+    text = render(parse_exp_show(payload), SECTION)
     lines = text.splitlines()
     assert lines[0] == "Ranked: target None, classification, measured on the test rows of main"
     assert _cells(lines[2]) == [
@@ -127,16 +138,16 @@ def test_a_table_fits_120_columns_and_names_what_it_left_out():
         {"revs": [_rev(f"run-{n}", {k: v + n for k, v in params.items()}, {"balanced_accuracy": 0.9 + n / 100, "log_loss": 0.2})]}
         for n in range(3)
     ]  # fmt: skip
-    text = render(parse_exp_show([main]), COMPARE)
+    text = render(parse_exp_show([main]), SECTION)
     assert max(map(len, text.splitlines()[:8])) <= 120
     assert "Left out to fit 120 columns: " in text and "(--wide shows them)" in text
-    wide = render(parse_exp_show([main]), COMPARE, wide=True)
+    wide = render(parse_exp_show([main]), SECTION, wide=True)
     assert "model.param_29" in wide and "Left out" not in wide
 
 
 def test_unknown_direction_names_the_key(payload):
     with pytest.raises(ReprolabError, match=r"ranking\.direction: found 'up'"):
-        rank(parse_exp_show(payload), {**COMPARE, "direction": "up"})
+        render(parse_exp_show(payload), {**SECTION, "direction": "up"})
 
 
 def test_a_metric_without_a_known_direction_is_refused_not_maximized():
@@ -148,7 +159,7 @@ def test_a_metric_without_a_known_direction_is_refused_not_maximized():
         resolve_ranking({"primary_metric": "test_rows"}, {"accuracy", "test_rows"})
     # Set by hand, any metric may rank.
     chosen = {"primary_metric": "test_rows", "direction": "minimize"}
-    assert resolve_ranking(chosen, {"accuracy", "test_rows"})["direction"] == "minimize"
+    assert resolve_ranking(chosen, {"accuracy", "test_rows"}).direction == "minimize"
 
 
 def test_a_search_on_a_loss_minimizes_it(tmp_path, monkeypatch):
@@ -175,5 +186,5 @@ def test_a_search_on_a_loss_minimizes_it(tmp_path, monkeypatch):
 
 def test_a_lone_run_shows_the_params_it_changed_from_its_baseline(payload):
     payload[0]["experiments"] = payload[0]["experiments"][1:2]  # "best" alone
-    lines = render(parse_exp_show(payload), COMPARE).splitlines()
+    lines = render(parse_exp_show(payload), SECTION).splitlines()
     assert "model.C" in _cells(lines[2]) and "5.0" in _cells(lines[4])

@@ -97,19 +97,26 @@ def test_serve_settings_are_typed_and_every_key_checked(params, key, value, word
         ServeSettings.from_params({**params, "serve": missing})
 
 
-def test_gate_settings_are_checked():
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"max_relative_regression": "abc"}, "gate.max_relative_regression: found 'abc'"),
+        ({"thresholds": {"balanced_accuracy": "high"}}, "gate.thresholds.balanced_accuracy: "),
+        ({"thresholds": [0.9]}, "gate.thresholds: found [0.9]; expected a mapping"),
+        # bool("false") is True: a quoted false would have passed every incomparable run.
+        ({"allow_incomparable": "false"}, "gate.allow_incomparable: found 'false'; expected"),
+        ({"max_relative_regresion": 0.1}, "gate.max_relative_regresion: not a setting of gate"),
+    ],
+)
+def test_gate_settings_are_checked(params, change, words):
     from reprolab.core.errors import ReprolabError
-    from reprolab.workflow.gate import MetricDelta, gate
+    from reprolab.workflow.gate import GateSettings
 
-    delta = MetricDelta("balanced_accuracy", 0.9, 0.95, "maximize")
-    with pytest.raises(ReprolabError, match=r"gate.max_relative_regression: found 'abc'"):
-        gate(delta, {"max_relative_regression": "abc"}, "main")
-    with pytest.raises(ReprolabError, match=r"gate.thresholds.balanced_accuracy: found 'high'"):
-        gate(
-            delta,
-            {"max_relative_regression": 0.01, "thresholds": {"balanced_accuracy": "high"}},
-            "main",
-        )
+    with pytest.raises(ReprolabError, match=re.escape(words)):
+        GateSettings.from_params({**params, "gate": {**params["gate"], **change}})
+    settings = GateSettings.from_params(params)
+    assert isinstance(settings.allow_incomparable, bool)
+    assert all(isinstance(v, float) for v in settings.thresholds.values())
 
 
 def test_parquet_written_in_batches_is_one_table_or_nothing(tmp_path):

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from reprolab.core.errors import ReprolabError
+from reprolab.workflow.ranking import Ranking
 from reprolab.workflow.runs import RunResult
 from reprolab.workflow.search import counted, open_study, recover_interrupted, search, trial_rows
 from reprolab.workflow.search_space import load_space
@@ -165,10 +166,7 @@ def test_the_summary_names_the_best_trial_and_every_failure(tmp_path):
         {"number": 2, "experiment": "s-2", "state": "complete", "value": 0.9,
          "params": {"model.C": 1.0}, "overrides": ["model.C=1.0"], "error": None},
     ]  # fmt: skip
-    up, down = (
-        {"primary_metric": "m", "direction": "maximize"},
-        {"primary_metric": "m", "direction": "minimize"},
-    )
+    up, down = Ranking("m", "maximize"), Ranking("m", "minimize")
     text = summary_markdown("s", rows, up, [])
     assert "**Best: trial 2, experiment `s-2`, m = 0.9**" in text
     assert "| 1 | s-1 | fail | - | 5 | train: error: x |" in text
@@ -208,8 +206,7 @@ def test_a_tie_on_the_objective_is_broken_as_make_exps_breaks_it():
                 "overrides": [], "error": None}  # fmt: skip
 
     rows = [row(0, 0.5), row(1, 0.2), row(2, 0.4)]
-    rules = {"primary_metric": "m", "direction": "maximize",
-               "secondary_metric": "log_loss", "secondary_direction": "minimize"}  # fmt: skip
+    rules = Ranking("m", "maximize", "log_loss", "minimize")
     assert "**Best: trial 1, experiment `s-1`" in summary_markdown("s", rows, rules, [])
     runs = [Experiment(r["experiment"], "", "main", metrics=r["metrics"]) for r in rows]
     assert rank(runs, rules)[0].name == "s-1"

@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any
 
 from reprolab.workflow.experiment_table import Experiment, differing_params, rank
-from reprolab.workflow.ranking import resolve_ranking
+from reprolab.workflow.ranking import Ranking, resolve_ranking
 
 WIDTH = 120
 
@@ -68,7 +68,7 @@ def fitted(
 
 def ranked_table(
     rows: list[Experiment],
-    rules: dict[str, Any],
+    rules: Ranking,
     wide: bool = False,
     baseline: Experiment | None = None,
 ) -> tuple[list[str], list[str]]:
@@ -76,8 +76,8 @@ def ranked_table(
     secondary metric, then the params that differ between the rows and `baseline` (what
     a lone run changed, too) and the other key metrics as room allows."""
     ordered = rank(rows, rules)
-    primary, secondary = rules["primary_metric"], rules.get("secondary_metric")
-    arrow = "↑" if rules["direction"] == "maximize" else "↓"
+    primary, secondary = rules.primary_metric, rules.secondary_metric
+    arrow = "↑" if rules.direction == "maximize" else "↓"
     metrics = [m for m in (primary, secondary) if m]
     fixed = [
         ("rank", [str(n) for n in range(1, len(ordered) + 1)]),
@@ -92,18 +92,18 @@ def ranked_table(
     optional = [(p, [_cell(r.params.get(p)) for r in ordered]) for p in differing_params(compared)]
     optional += [
         (m, [_metric(r.metrics.get(m)) for r in ordered])
-        for m in rules.get("key_metrics", [])
+        for m in rules.key_metrics
         if m not in metrics
     ]
     return fitted(fixed, optional, wide)
 
 
-def group_rules(ranking: dict[str, Any], rows: list[Experiment]) -> dict[str, Any]:
+def group_rules(ranking: dict[str, Any], rows: list[Experiment]) -> Ranking:
     """The ranking rule for a set of runs of one task: the configured one, or the task's
     defaults where the configured primary metric is not one these runs measured."""
     names = {k for r in rows for k, v in r.metrics.items() if isinstance(v, int | float)}
     rules = resolve_ranking(ranking, names)
-    if rules["primary_metric"] not in names:
+    if rules.primary_metric not in names:
         rules = resolve_ranking({}, names)
     return rules
 
@@ -181,5 +181,5 @@ def _metrics_cell(commit: Experiment, ranking: dict[str, Any]) -> str:
     if not commit.metrics:
         return "-"
     rules = group_rules(ranking, [commit])
-    metrics = [m for m in (rules["primary_metric"], rules.get("secondary_metric")) if m]
+    metrics = [m for m in (rules.primary_metric, rules.secondary_metric) if m]
     return ", ".join(f"{m} {_metric(commit.metrics.get(m))}" for m in metrics)

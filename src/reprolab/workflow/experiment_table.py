@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reprolab.core.config import PARAMS_FILE, Paths, flatten
-from reprolab.workflow.ranking import sort_key, task_of
+from reprolab.workflow.ranking import Ranking, sort_key, task_of
 
 # The keys `dvc exp show --json` files its data under: paths as DVC prints them.
 METRICS_FILE, PARAMS_NAME, TEST_SPLIT = str(Paths.metrics), str(PARAMS_FILE), str(Paths.test)
@@ -85,6 +85,6 @@ def differing_params(rows: list[Experiment]) -> list[str]:
     return [key for key in keys if len({repr(row.params.get(key)) for row in rows}) > 1]
 
 
-def rank(rows: list[Experiment], rules: dict[str, Any]) -> list[Experiment]:
+def rank(rows: list[Experiment], rules: Ranking) -> list[Experiment]:
     """Best first, by the primary metric and then the secondary metric of `compare`."""
     return sorted(rows, key=lambda row: sort_key(row.metrics, rules))

@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from reprolab.core.config import number
+from reprolab.core.config import number, section
 from reprolab.core.errors import ReprolabError
-from reprolab.workflow.ranking import require_direction
+from reprolab.workflow.ranking import Ranking, require_direction
 
 
 @dataclass(frozen=True)
@@ -53,21 +53,21 @@ def _number(value: Any) -> float | None:
 
 
 def metric_deltas(
-    metrics_diff: dict[str, Any], rules: dict[str, Any], directions: dict[str, str | None]
+    metrics_diff: dict[str, Any], rules: Ranking, directions: dict[str, str | None]
 ) -> list[MetricDelta]:
     """Primary metric first, then the key metrics, then every other metric by name."""
     flat: dict[str, dict[str, Any]] = {}
     for per_file in metrics_diff.values():
         flat.update(per_file)
-    primary = rules["primary_metric"]
-    order = [primary, *(m for m in rules.get("key_metrics", []) if m != primary)]
+    primary = rules.primary_metric
+    order = [primary, *(m for m in rules.key_metrics if m != primary)]
     order += sorted(k for k in flat if k not in order)
     return [
         MetricDelta(
             name,
             _number(flat[name].get("old")),
             _number(flat[name].get("new")),
-            rules["direction"] if name == primary else directions.get(name),
+            rules.direction if name == primary else directions.get(name),
         )
         for name in order
         if name in flat
@@ -105,26 +105,47 @@ def changed_params(
 
 
 @dataclass(frozen=True)
+class GateSettings:
+    """The `gate` section, checked once: floors/ceilings by metric, the regression
+    allowed against the champion, and whether incomparable runs may pass."""
+
+    thresholds: dict[str, float]
+    max_relative_regression: float
+    allow_incomparable: bool
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> GateSettings:
+        found = section(params, "gate", ("thresholds", "max_relative_regression",
+                                         "allow_incomparable"))  # fmt: skip
+        thresholds = found["thresholds"] or {}
+        if not isinstance(thresholds, dict):
+            raise ReprolabError(
+                f"gate.thresholds: found {thresholds!r}; expected a mapping of metric: value"
+            )
+        checked = {
+            str(name): number(value, f"gate.thresholds.{name}")
+            for name, value in thresholds.items()
+        }
+        tolerance = number(found["max_relative_regression"], "gate.max_relative_regression", 0, 1e9)
+        allow = found["allow_incomparable"]
+        if not isinstance(allow, bool):
+            # `bool("false")` is True: a quoted value would have let every run through.
+            raise ReprolabError(f"gate.allow_incomparable: found {allow!r}; expected true or false")
+        return cls(checked, tolerance, allow)
+
+
+@dataclass(frozen=True)
 class Verdict:
     passed: bool
     line: str
 
 
-def gate(delta: MetricDelta, gate_cfg: dict[str, Any], base_rev: str) -> Verdict:
+def gate(delta: MetricDelta, settings: GateSettings, base_rev: str) -> Verdict:
     """Is the challenger good enough to merge? One line says why, naming the values."""
     name, direction = delta.name, delta.direction
     require_direction(direction, "ranking.direction")
-    thresholds = gate_cfg.get("thresholds") or {}
-    if not isinstance(thresholds, dict):
-        raise ReprolabError(
-            f"gate.thresholds: found {thresholds!r}; expected a mapping of metric: value"
-        )
-    threshold = thresholds.get(name)
-    if threshold is not None:
-        threshold = number(threshold, f"gate.thresholds.{name}")
-    tolerance = number(
-        gate_cfg.get("max_relative_regression"), "gate.max_relative_regression", 0, 1e9
-    )
+    threshold = settings.thresholds.get(name)
+    tolerance = settings.max_relative_regression
     new, base = delta.new, delta.base
     if new is None or math.isnan(new):
         return Verdict(False, f"FAIL {name}: no value in this revision's metrics")

@@ -9,6 +9,7 @@ report and gate, promote, search): changing a rule here reruns no stage.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from reprolab.core.errors import ReprolabError
@@ -66,8 +67,37 @@ def known_direction(metric: str, key: str) -> str:
     return direction
 
 
-def resolve_ranking(rules: dict[str, Any], metric_names: set[str]) -> dict[str, Any]:
-    """The `ranking` config section with every `auto` replaced for the task at hand."""
+RANKING_KEYS = (
+    "primary_metric",
+    "direction",
+    "secondary_metric",
+    "secondary_direction",
+    "key_metrics",
+)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The `ranking` section resolved for the metrics at hand: no `auto` left."""
+
+    primary_metric: str
+    direction: str
+    secondary_metric: str | None = None  # ties broken by it (None: no tie-break)
+    secondary_direction: str = "minimize"
+    key_metrics: tuple[str, ...] = ()  # shown first in reports, after the primary
+
+
+def resolve_ranking(rules: dict[str, Any], metric_names: set[str]) -> Ranking:
+    """The `ranking` config section with every `auto` (or absent key) replaced for the
+    task at hand; a key that is not a ranking setting is refused."""
+    if not isinstance(rules, dict):
+        raise ReprolabError(f"ranking: found {rules!r}; expected a mapping of settings")
+    unknown = sorted(str(key) for key in rules if key not in RANKING_KEYS)
+    if unknown:
+        raise ReprolabError(
+            f"ranking.{unknown[0]}: not a setting of ranking; expected one of "
+            f"{', '.join(RANKING_KEYS)}"
+        )
     defaults = TASK_METRICS[task_of(metric_names)]
     resolved = dict(rules)
     for key, default in (
@@ -91,7 +121,13 @@ def resolve_ranking(rules: dict[str, Any], metric_names: set[str]) -> dict[str, 
         raise ReprolabError(
             f"ranking.key_metrics: found {resolved['key_metrics']!r}; expected auto or a list"
         )
-    return resolved
+    return Ranking(
+        primary_metric=resolved["primary_metric"],
+        direction=resolved["direction"],
+        secondary_metric=resolved["secondary_metric"],
+        secondary_direction=resolved["secondary_direction"],
+        key_metrics=tuple(str(m) for m in resolved["key_metrics"]),
+    )
 
 
 def require_direction(direction: Any, key: str) -> str:
@@ -100,12 +136,12 @@ def require_direction(direction: Any, key: str) -> str:
     return direction
 
 
-def sort_key(metrics: dict[str, Any], rules: dict[str, Any]) -> list[float]:
+def sort_key(metrics: dict[str, Any], rules: Ranking) -> list[float]:
     """The one ranking rule (`make exps`, the search summary): ascending is best first,
     by the primary metric, then the secondary one; a run without the metric sorts last."""
-    keys = [(rules["primary_metric"], rules["direction"])]
-    if rules.get("secondary_metric"):
-        keys.append((rules["secondary_metric"], rules.get("secondary_direction", "minimize")))
+    keys = [(rules.primary_metric, rules.direction)]
+    if rules.secondary_metric:
+        keys.append((rules.secondary_metric, rules.secondary_direction))
     return [_oriented(metrics.get(metric), direction) for metric, direction in keys]
 
 

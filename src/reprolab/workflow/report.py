@@ -27,6 +27,7 @@ from reprolab.core.shell import command_parser, user_errors
 from reprolab.workflow.comparability import base_data, differences, head_data, score_on_shared_rows
 from reprolab.workflow.gate import (
     ABSENT,
+    GateSettings,
     MetricDelta,
     Verdict,
     changed_params,
@@ -56,19 +57,19 @@ class Comparison:
 
 def compare_with(base: str) -> Comparison:
     params = load_params()
-    gate_cfg = get(params, "gate")
+    gate_cfg = GateSettings.from_params(params)
     metrics_diff = dvc_json("metrics", "diff", base, "--all")
     names = {name for per_file in metrics_diff.values() for name in per_file}
     rules = resolve_ranking(get(params, "ranking"), names)
     directions = {n: direction_of(n) for n in names}
     deltas = metric_deltas(metrics_diff, rules, directions)
-    primary = next((d for d in deltas if d.name == rules["primary_metric"]), None)
+    primary = next((d for d in deltas if d.name == rules.primary_metric), None)
     if primary is None:
         raise ReprolabError(
-            f"ranking.primary_metric: {rules['primary_metric']!r} is in neither revision's "
+            f"ranking.primary_metric: {rules.primary_metric!r} is in neither revision's "
             "metrics; expected one of the keys of metrics/evaluate.json"
         )
-    key_metrics = [primary.name, *(m for m in rules.get("key_metrics", []) if m != primary.name)]
+    key_metrics = [primary.name, *(m for m in rules.key_metrics if m != primary.name)]
     recorded = base_data(base)
     reasons, rescuable = differences(recorded, head_data())
     if not reasons:
@@ -88,7 +89,7 @@ def compare_with(base: str) -> Comparison:
             return Comparison(
                 deltas, key_metrics, Verdict(verdict.passed, line), reasons, shared, note
             )
-    allowed = bool(get(gate_cfg, "allow_incomparable", within="gate"))
+    allowed = gate_cfg.allow_incomparable
     line = f"NOT COMPARABLE: {'; '.join(reasons)}; " + (
         "merging anyway (gate.allow_incomparable: true)"
         if allowed

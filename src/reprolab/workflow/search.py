@@ -23,7 +23,7 @@ from typing import Any, Literal, cast
 from reprolab.core.config import Paths, get, load_params
 from reprolab.core.errors import ReprolabError
 from reprolab.core.shell import command_parser, user_errors
-from reprolab.workflow.ranking import known_direction, resolve_ranking
+from reprolab.workflow.ranking import Ranking, known_direction, resolve_ranking
 from reprolab.workflow.runs import Runner, RunResult, unused_names
 from reprolab.workflow.search_space import Space, load_space, suggest
 from reprolab.workflow.vcs import call, experiment_refs, experiment_revision, failure_reason, git
@@ -36,7 +36,7 @@ def objective(space: Space, params: dict[str, Any]) -> tuple[str, str]:
     metric must be one the pipeline writes (checked on the committed metrics file)."""
     names = written_metrics()
     ranking = resolve_ranking(get(params, "ranking"), names)
-    metric = space.metric or ranking["primary_metric"]
+    metric = space.metric or ranking.primary_metric
     if metric not in names:
         raise ReprolabError(
             f"conf/search/{space.name}.yaml: metric: {metric!r} is not written by the pipeline "
@@ -44,8 +44,8 @@ def objective(space: Space, params: dict[str, Any]) -> tuple[str, str]:
         )
     if space.direction:
         return metric, space.direction
-    if metric == ranking["primary_metric"]:
-        return metric, ranking["direction"]
+    if metric == ranking.primary_metric:
+        return metric, ranking.direction
     return metric, known_direction(metric, f"conf/search/{space.name}.yaml: direction")
 
 
@@ -54,15 +54,13 @@ def written_metrics() -> set[str]:
     return set(numbers(json.loads(Paths.metrics.read_text(encoding="utf-8"))))
 
 
-def search_ranking(metric: str, direction: str, ranking: dict[str, Any]) -> dict[str, Any]:
+def search_ranking(metric: str, direction: str, ranking: dict[str, Any]) -> Ranking:
     """The ranking rule of `make exps` with the search's objective as the primary metric:
     ties are broken by the configured secondary metric, as there."""
     resolved = resolve_ranking(ranking, written_metrics())
-    rules = {"primary_metric": metric, "direction": direction}
-    if resolved["secondary_metric"] != metric:
-        rules["secondary_metric"] = resolved["secondary_metric"]
-        rules["secondary_direction"] = resolved["secondary_direction"]
-    return rules
+    if resolved.secondary_metric == metric:
+        return Ranking(metric, direction)
+    return Ranking(metric, direction, resolved.secondary_metric, resolved.secondary_direction)
 
 
 class LocalRunner:

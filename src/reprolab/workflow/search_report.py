@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reprolab.core.files import write_bytes
-from reprolab.workflow.ranking import sort_key
+from reprolab.workflow.ranking import Ranking, sort_key
 
 
 def _png(spec: dict[str, Any], path: Path) -> Path:
@@ -82,11 +82,11 @@ def _cell(value: Any) -> str:
     return "-" if value is None else str(value).replace("|", "\\|")
 
 
-def summary_markdown(name: str, rows: list[dict[str, Any]], rules: dict[str, Any],
+def summary_markdown(name: str, rows: list[dict[str, Any]], rules: Ranking,
                      images: list[Path]) -> str:  # fmt: skip
     """The summary; the best trial by the ranking rule of `make exps` (ties on the
     objective broken by the secondary metric)."""
-    metric, direction = rules["primary_metric"], rules["direction"]
+    metric, direction = rules.primary_metric, rules.direction
     done = [r for r in rows if r["value"] is not None]
     lines = [f"# Search `{name}`: {metric} ({direction})", ""]
     if done:
@@ -124,8 +124,8 @@ def summary_markdown(name: str, rows: list[dict[str, Any]], rules: dict[str, Any
 
 
 def write_report(out_dir: Path, name: str, rows: list[dict[str, Any]], params: dict[str, dict],
-                 rules: dict[str, Any]) -> Path:  # fmt: skip
-    metric, direction = rules["primary_metric"], rules["direction"]
+                 rules: Ranking) -> Path:  # fmt: skip
+    metric, direction = rules.primary_metric, rules.direction
     images = []
     if any(r["value"] is not None for r in rows):
         images = [
