@@ -101,11 +101,9 @@ class ServeSettings:
         serve = section(params, "serve", (f.name for f in fields(cls)))
         counts = {
             key: whole(serve[key], f"serve.{key}")
-            for key in ("port", "workers", "max_records", "max_body_bytes")
-        }
-        counts["max_concurrent_requests"] = whole(
-            serve["max_concurrent_requests"], "serve.max_concurrent_requests"
-        )
+            for key in ("port", "workers", "max_records", "max_body_bytes",
+                        "max_concurrent_requests")
+        }  # fmt: skip
         timeout = serve["body_timeout_seconds"]
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
             raise ReprolabError(

@@ -147,17 +147,14 @@ def rewritten(root: Path, text: str) -> str:
 
 
 def _deps_line(lines: list[str], stage: str) -> int:
-    header = next(
-        (i for i, line in enumerate(lines) if re.match(rf"^  {re.escape(stage)}:\s*$", line)),
-        None,
-    )
-    found = None if header is None else next(
-        (i for i in range(header + 1, len(lines)) if re.match(r"^    deps:\s*$", lines[i])),
-        None,
-    )  # fmt: skip
-    if found is None:
-        raise ReprolabError(f"{PIPELINE_FILE}: stage {stage} has no `deps:` block")
-    return found
+    """The `deps:` line within the stage's own block (never the next stage's)."""
+    inside = False
+    for index, line in enumerate(lines):
+        if re.match(r"^  \S[^:]*:\s*$", line):  # a stage's header, under `stages:`
+            inside = line.strip() == f"{stage}:"
+        elif inside and re.match(r"^    deps:\s*$", line):
+            return index
+    raise ReprolabError(f"{PIPELINE_FILE}: stage {stage} has no `deps:` block")
 
 
 def _block_end(lines: list[str], start: int) -> int:
