@@ -132,3 +132,10 @@ def set_conf_value(repo: Path, path: str, key: str, value: object) -> object:
     conf.write_text(text[: line.start()] + f"{key}: {value}" + text[line.end() :])
     run(repo, sys.executable, "-m", "reprolab.workflow.compose")
     return old
+
+
+def clean_workspace(repo: Path) -> None:
+    """HEAD's files and outputs, whatever an earlier test left (a test's first step:
+    each passes alone and in any order)."""
+    run(repo, "git", "reset", "-q", "--hard")
+    run(repo, "dvc", "checkout", "--force")

@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from .helpers import exp_run, experiments, run
+from .helpers import clean_workspace, exp_run, experiments, run
 
 pytestmark = pytest.mark.pipeline
 
 
 def test_repro_reproduces_the_committed_results_to_the_byte(repo):
+    clean_workspace(repo)  # not an experiment another test applied
     # -f: evaluate's outputs are in git, so a plain repro on a clone would skip it.
     result = run(repo, "dvc", "repro", "--force")
     assert "Running stage 'evaluate'" in result.stdout

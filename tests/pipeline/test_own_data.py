@@ -24,8 +24,16 @@ def own_files(repo):
     add_own_files(repo)
 
 
-def test_regression_on_a_csv_infers_roles_and_reports_regression_metrics(repo):
+@pytest.fixture(scope="module")
+def houses_ridge(repo):
+    """The houses-ridge experiment, run once; the workspace as it left it (another test
+    may apply another run since)."""
     exp_run(repo, "houses-ridge", *HOUSE_DATA, "model=ridge")
+
+
+def test_regression_on_a_csv_infers_roles_and_reports_regression_metrics(repo, houses_ridge):
+    run(repo, "dvc", "exp", "apply", "houses-ridge")
+    run(repo, "dvc", "checkout", "-q", "--force")
     schema = yaml.safe_load((repo / "reports/schema.yaml").read_text())
     assert schema["task"] == "regression"
     assert schema["numeric"] == ["area_m2", "rooms"]
@@ -53,7 +61,7 @@ def test_classifier_on_a_regression_target_is_refused_with_the_fix(repo):
     ) in result.stderr
 
 
-def test_regression_ranking_and_gate_prefer_lower_rmse(repo):
+def test_regression_ranking_and_gate_prefer_lower_rmse(repo, houses_ridge):
     exp_run(
         repo, "houses-forest", *HOUSE_DATA, "model=random_forest_regressor", "model.n_estimators=50"
     )

@@ -9,7 +9,15 @@ import yaml
 
 from reprolab.model.estimators import build_estimator
 
-from .helpers import exp_run, listed, run, selected_option, set_conf_value, start
+from .helpers import (
+    clean_workspace,
+    exp_run,
+    listed,
+    run,
+    selected_option,
+    set_conf_value,
+    start,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -42,13 +50,6 @@ def assert_every_model_option_composes_and_builds(repo):
         ).stdout
         model = yaml.safe_load(text)["model"]
         build_estimator(model)  # raises on a key the estimator does not take
-
-
-def clean_workspace(repo):
-    """HEAD's files and outputs, whatever an earlier test left (a test's first step:
-    each passes alone and in any order)."""
-    run(repo, "git", "reset", "-q", "--hard")
-    run(repo, "dvc", "checkout", "--force")
 
 
 # Two promotions in a row, each acted once (a module fixture) and committed; the tests

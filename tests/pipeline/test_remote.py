@@ -41,6 +41,7 @@ def origin(repo, s3, tmp_path_factory):
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "results and the team's S3 remote")
+    run(repo, "dvc", "push", "-r", "s3")
     assert "config.local" not in run(repo, "git", "ls-files", ".dvc").stdout  # never committed
     bare = tmp_path_factory.mktemp("git-remote") / "origin.git"
     run(repo, "git", "init", "-q", "--bare", "-b", "main", str(bare))
@@ -224,17 +225,32 @@ def test_experiments_are_shared_through_git_and_the_data_remote(repo, origin, s3
     outs_match_lock(clone)
 
 
-def test_gc_with_the_safe_flags_keeps_every_branch(repo):
+def test_gc_with_the_safe_flags_keeps_every_branch(repo, origin):
     """`dvc gc --all-commits --all-experiments` keeps what any commit on any branch needs;
     `dvc gc --workspace` would not (shown last, so that the check can fail)."""
+    for branch, change in (("gc-forest", "model=random_forest"), ("gc-c", "model.C=0.3")):
+        run(repo, "git", "checkout", "-q", "main")
+        run(repo, "dvc", "checkout", "-q", "--force")
+        run(repo, "git", "checkout", "-q", "-b", branch)
+        run(repo, "dvc", "exp", "run", "-S", change)
+        run(repo, "git", "add", "-A")
+        run(repo, "git", "commit", "-qm", f"{branch}: its own outputs, only in the cache")
     run(repo, "git", "checkout", "-q", "main")
     run(repo, "dvc", "checkout", "-q")
     # DVC pitfall: a config.local section for a remote that older commits do not define
     # fails `--all-commits` ("expected 'url'"); settings from the environment do not.
+    local = (repo / ".dvc/config.local").read_text()
     run(repo, "dvc", "remote", "remove", "--local", "s3")
+    try:
+        _gc_keeps_every_branch_but_not_with_workspace(repo)
+    finally:  # the module's other tests reach the remote through it
+        (repo / ".dvc/config.local").write_text(local)
+
+
+def _gc_keeps_every_branch_but_not_with_workspace(repo):
     run(repo, "dvc", "gc", "--all-commits", "--all-experiments", "--force")
     branches = run(repo, "git", "branch", "--format=%(refname:short)").stdout.split()
-    assert {"main", "bigger-forest", "unpushed"} <= set(branches)
+    assert {"main", "gc-forest", "gc-c"} <= set(branches)
     for branch in branches:
         run(repo, "git", "checkout", "-q", branch)
         run(repo, "dvc", "checkout")  # fails if any output of this commit left the cache
@@ -242,7 +258,8 @@ def test_gc_with_the_safe_flags_keeps_every_branch(repo):
     run(repo, "git", "checkout", "-q", "main")
     run(repo, "dvc", "checkout", "-q")
     run(repo, "dvc", "gc", "--workspace", "--force")
-    run(repo, "git", "checkout", "-q", "bigger-forest")
+    run(repo, "git", "checkout", "-q", "gc-forest")
     unsafe = run(repo, "dvc", "checkout", check=False)
     assert unsafe.returncode != 0
     run(repo, "git", "checkout", "-q", "main")
+    run(repo, "dvc", "checkout", "-q", "--force")

@@ -46,8 +46,15 @@ def synthetic_run(repo):
     return repo, result
 
 
+def applied(repo, name="synthetic-hgb"):
+    """The workspace as the experiment left it, whatever a later run applied since."""
+    run(repo, "dvc", "exp", "apply", name)
+    run(repo, "dvc", "checkout", "-q", "--force")
+
+
 def test_pipeline_trains_on_category_codes_and_caps_plot_files(synthetic_run):
     repo, result = synthetic_run
+    applied(repo)
     assert "ingest: generated 20000 rows, 27 columns (data.source.seed 0)" in result.stderr
     assert "featurize: 25 columns -> 25 float32 features (categories: ordinal)" in result.stderr
     schema = yaml.safe_load((repo / "reports/schema.yaml").read_text())
@@ -69,6 +76,7 @@ def test_pipeline_trains_on_category_codes_and_caps_plot_files(synthetic_run):
 
 def test_rebuild_is_byte_identical_whatever_n_jobs(synthetic_run):
     repo, _ = synthetic_run
+    applied(repo)
     before = digests(repo)
     result = exp_run(repo, "synthetic-1-core", *SYNTHETIC, "n_jobs=1")
     assert "Running stage 'train'" in result.stdout
@@ -79,6 +87,7 @@ def test_rebuild_is_byte_identical_whatever_n_jobs(synthetic_run):
 
 def test_generated_batches_fire_and_clear_the_drift_alert(synthetic_run):
     repo, _ = synthetic_run
+    applied(repo)
 
     def batch(*drift):
         run(
