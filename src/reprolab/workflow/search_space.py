@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -50,7 +50,7 @@ class Space:
     params: dict[str, dict[str, Any]]
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -84,8 +84,6 @@ def _check_param(key: str, spec: Any, where: str, conf_dir: Path) -> dict[str, A
                 )
         return spec
     low, high = spec.get("low"), spec.get("high")
-    if not (isinstance(low, int | float) and isinstance(high, int | float)):
-        raise ReprolabError(f"{where}: low={low!r}, high={high!r}; expected numbers, low <= high")
     if not (_number(low) and _number(high)) or low > high:
         raise ReprolabError(f"{where}: low={low!r}, high={high!r}; expected numbers, low <= high")
     if spec["type"] == "int" and not (isinstance(low, int) and isinstance(high, int)):
