@@ -12,8 +12,10 @@ from reprolab.data.columns import feature_columns
 from reprolab.data.contract import validate_frame
 from reprolab.data.schema_inference import effective_schema
 from reprolab.data.sources import load_source
+from reprolab.data.split_settings import split_settings
 from reprolab.data.splitting import split_dataset
 from reprolab.model.estimators import build_estimator, build_inference_pipeline, unwrapped
+from reprolab.model.feature_settings import feature_settings
 from reprolab.model.features import build_preprocessor, transform_to_frame
 from reprolab.model.persistence import describe_saved_pipeline, load_model, save_model
 from reprolab.workflow.compose import composed_text
@@ -97,7 +99,7 @@ def test_split_option_splits_the_default_data(option):
     cfg = _compose(f"split={option}", *(["split.group_column=year"] if option == "group" else []))
     frame = load_source(cfg["data"])
     schema = effective_schema(frame, cfg["data"])
-    train, test = split_dataset(frame, schema, cfg["split"], cfg["seed"])
+    train, test = split_dataset(frame, schema, split_settings(cfg["split"]), cfg["seed"])
     assert len(train) > len(test) > 0
 
 
@@ -125,7 +127,7 @@ def test_model_option_trains_and_round_trips_through_skops(option, task, penguin
         frame = frame.dropna(subset=["body_mass_g"])
         data["target"] = "body_mass_g"
         data["numeric"] = [c for c in data["numeric"] if c != "body_mass_g"]
-    pre = build_preprocessor(data["numeric"], data["categorical"], cfg["features"])
+    pre = build_preprocessor(data["numeric"], data["categorical"], feature_settings(cfg))
     pre.fit(frame[feature_columns(data)])
     estimator = build_estimator(
         cfg["model"], "regression" if task == "regression" else "classification"

@@ -1,14 +1,16 @@
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from reprolab.core.errors import ReprolabError
 from reprolab.data.columns import feature_columns, require_columns
+from reprolab.model.feature_settings import feature_settings
 from reprolab.model.features import (
     MAX_NATIVE_CATEGORIES,
     build_preprocessor,
     categorical_encoding,
-    feature_dtype,
     keep_sparse,
     native_categorical_mask,
     transform_to_frame,
@@ -21,7 +23,7 @@ def _fitted(frame, data_cfg, features):
 
 
 def test_features_are_named_scaled_and_complete(penguins, data_cfg, params):
-    pre = _fitted(penguins, data_cfg, params["features"])
+    pre = _fitted(penguins, data_cfg, feature_settings(params))
     out = transform_to_frame(pre, penguins)
     assert list(out.columns[:4]) == [f"num__{c}" for c in data_cfg["numeric"]]
     assert "cat__island_Dream" in out.columns
@@ -32,14 +34,14 @@ def test_features_are_named_scaled_and_complete(penguins, data_cfg, params):
 def test_imputation_uses_training_statistics_only(penguins, data_cfg, params):
     params["features"]["numeric"]["scaler"] = "none"
     train = penguins.iloc[:30]
-    pre = _fitted(train, data_cfg, params["features"])
+    pre = _fitted(train, data_cfg, feature_settings(params))
     row = penguins.iloc[[1]].copy()  # bill_length_mm is missing here
     out = transform_to_frame(pre, row)
     assert out.loc[0, "num__bill_length_mm"] == pytest.approx(train["bill_length_mm"].median())
 
 
 def test_unknown_category_encodes_as_zeros(penguins, data_cfg, params):
-    pre = _fitted(penguins, data_cfg, params["features"])
+    pre = _fitted(penguins, data_cfg, feature_settings(params))
     row = penguins.iloc[[0]].copy()
     row["island"] = "Atlantis"
     out = transform_to_frame(pre, row)
@@ -51,21 +53,21 @@ def test_rare_categories_grouped_when_min_frequency_set(penguins, data_cfg, para
     frame = penguins.copy()
     frame.loc[0, "island"] = "Rare"
     params["features"]["categorical"]["min_frequency"] = 3
-    out = transform_to_frame(_fitted(frame, data_cfg, params["features"]), frame)
+    out = transform_to_frame(_fitted(frame, data_cfg, feature_settings(params)), frame)
     assert "cat__island_infrequent_sklearn" in out.columns
 
 
 def test_unknown_option_names_the_key(data_cfg, params):
     params["features"]["numeric"]["imputer"] = "mode"
     with pytest.raises(ReprolabError, match=r"features.numeric.imputer: found 'mode'"):
-        build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], params["features"])
+        build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], feature_settings(params))
 
 
 @pytest.mark.parametrize("value", ["abc", -5, 0, 1.5, [1], True])
 def test_a_wrong_min_frequency_names_the_key(data_cfg, params, value):
     params["features"]["categorical"]["min_frequency"] = value
     with pytest.raises(ReprolabError, match=r"^features.categorical.min_frequency: found"):
-        build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], params["features"])
+        build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], feature_settings(params))
 
 
 def test_missing_columns_are_named_with_their_file():
@@ -86,11 +88,11 @@ def test_missing_columns_are_named_with_their_file():
 )
 def test_auto_encoding_follows_the_model(params, setting, model, expected):
     params["features"]["categorical"]["encoding"] = setting
-    assert categorical_encoding(params["features"], model) == expected
+    assert categorical_encoding(feature_settings(params), model) == expected
 
 
 def test_ordinal_encoding_keeps_one_code_column_per_feature(penguins, data_cfg, params):
-    features = params["features"]
+    features = feature_settings(params)
     pre = build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], features, "ordinal")
     pre.fit(penguins[feature_columns(data_cfg)])
     rows = penguins.iloc[[0, 3]].copy()
@@ -110,35 +112,39 @@ def test_ordinal_encoding_keeps_one_code_column_per_feature(penguins, data_cfg, 
 def test_feature_dtype_is_checked(params):
     params["features"]["dtype"] = "float16"
     with pytest.raises(ReprolabError, match=r"features.dtype: found 'float16'"):
-        feature_dtype(params["features"])
+        feature_settings(params)
 
 
 def test_ordinal_codes_stay_within_what_the_trees_bin(params):
     # 300 categories: more than histogram gradient boosting's 255 bins.
     frame = pd.DataFrame({"c": [f"v{i % 300:03d}" for i in range(3_000)]})
-    pre = build_preprocessor([], ["c"], params["features"], "ordinal", cardinality=300)
+    pre = build_preprocessor([], ["c"], feature_settings(params), "ordinal", cardinality=300)
     codes = transform_to_frame(pre.fit(frame), frame)["cat__c"]
     assert codes.max() == MAX_NATIVE_CATEGORIES - 1
 
 
 def test_one_hot_stays_sparse_only_above_the_size_limit(params):
-    features = {**params["features"], "dtype": "float32", "max_dense_mib": 1}
+    features = replace(feature_settings(params), dtype="float32", max_dense_mib=1)
     # 10,000 rows x (2 + 50 + 1) columns x 4 bytes = 2.0 MiB dense.
     assert keep_sparse(10_000, 2, [50], "onehot", features)
     assert not keep_sparse(1_000, 2, [50], "onehot", features)
     assert not keep_sparse(10_000, 2, [50], "ordinal", features)
-    assert not keep_sparse(10_000, 2, [50], "onehot", {**features, "max_dense_mib": None})
-    with pytest.raises(ReprolabError, match=r"features.max_dense_mib: found -1"):
-        keep_sparse(10_000, 2, [50], "onehot", {**features, "max_dense_mib": -1})
+    assert not keep_sparse(10_000, 2, [50], "onehot", replace(features, max_dense_mib=None))
+    for wrong in (-1, 0, "1 GiB", True):
+        params["features"]["max_dense_mib"] = wrong
+        with pytest.raises(ReprolabError, match=rf"^features.max_dense_mib: found {wrong!r}"):
+            feature_settings(params)
 
 
 def test_sparse_one_hot_holds_the_same_values(penguins, data_cfg, params):
     import scipy.sparse
 
     columns = feature_columns(data_cfg)
-    dense = build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], params["features"])
+    dense = build_preprocessor(
+        data_cfg["numeric"], data_cfg["categorical"], feature_settings(params)
+    )
     sparse = build_preprocessor(
-        data_cfg["numeric"], data_cfg["categorical"], params["features"], sparse=True
+        data_cfg["numeric"], data_cfg["categorical"], feature_settings(params), sparse=True
     )
     values = sparse.fit(penguins[columns]).transform(penguins[columns])
     assert scipy.sparse.issparse(values)
@@ -156,12 +162,14 @@ def test_date_features_become_calendar_parts_inside_the_shipped_model(tmp_path):
     days = pd.Series(pd.date_range("2024-01-01", periods=60, freq="D").strftime("%Y-%m-%d"))
     frame = pd.DataFrame({"x": range(60), "listed_on": days, "y": [0, 1] * 30})
     frame.loc[3, "listed_on"] = None
-    config = {
+    section = {
         "numeric": {"imputer": "median", "scaler": "none"},
-        "categorical": {"imputer": "most_frequent", "encoding": "onehot"},
+        "categorical": {"imputer": "most_frequent", "encoding": "onehot", "min_frequency": None},
         "date_parts": ["year", "month", "dayofweek"],
         "dtype": "float64",
+        "max_dense_mib": None,
     }
+    config = feature_settings({"features": section})
     preprocessor = build_preprocessor(["x"], [], config, dates=["listed_on"])
     features = preprocessor.fit_transform(frame[["x", "listed_on"]])
     assert list(preprocessor.get_feature_names_out()) == [
@@ -192,7 +200,7 @@ def test_unknown_date_parts_are_named():
 def test_wrong_date_parts_are_refused_even_without_date_features(data_cfg, params, value):
     params["features"]["date_parts"] = value
     with pytest.raises(ReprolabError, match=r"^features.date_parts: found"):
-        build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], params["features"])
+        build_preprocessor(data_cfg["numeric"], data_cfg["categorical"], feature_settings(params))
 
 
 @pytest.mark.parametrize("encoding", ["onehot", "ordinal"])
@@ -205,7 +213,7 @@ def test_features_written_batch_by_batch_equal_the_whole_transform(
 
     monkeypatch.setattr(features, "BATCH_ROWS", 25)  # several batches
     pre = build_preprocessor(
-        data_cfg["numeric"], data_cfg["categorical"], params["features"], encoding
+        data_cfg["numeric"], data_cfg["categorical"], feature_settings(params), encoding
     ).fit(penguins[feature_columns(data_cfg)])
     path = tmp_path / "features.parquet"
     encoded = pre.transform(penguins[feature_columns(data_cfg)]).astype("float32")
@@ -262,18 +270,37 @@ def test_the_column_by_column_median_equals_the_imputers_own(dtype):
     np.testing.assert_array_equal(ours.transform(values), own.transform(values))
 
 
-def test_columns_whose_every_category_is_infrequent_are_named():
+def test_columns_whose_every_category_is_infrequent_are_named(params):
     from reprolab.model.features import merged_columns
 
     frame = pd.DataFrame({"city": ["a", "a", "b", "c"], "plan": ["x", "x", "x", "y"]})
-    count = {"categorical": {"min_frequency": 3}}
+    settings = feature_settings(params)
+    count = replace(settings, min_frequency=3)
     assert merged_columns(frame, ["city", "plan"], count) == ["city"]
-    share = {"categorical": {"min_frequency": 0.8}}  # 3.2 rows of 4
+    share = replace(settings, min_frequency=0.8)  # 3.2 rows of 4
     assert merged_columns(frame, ["city", "plan"], share) == ["city", "plan"]
-    assert merged_columns(frame, ["city"], {"categorical": {"min_frequency": None}}) == []
+    assert merged_columns(frame, ["city"], replace(settings, min_frequency=None)) == []
 
 
 def test_a_features_key_missing_from_the_config_is_named_not_defaulted(params):
-    features = {k: v for k, v in params["features"].items() if k != "dtype"}
+    params["features"] = {k: v for k, v in params["features"].items() if k != "dtype"}
     with pytest.raises(ReprolabError, match=r"missing key 'features.dtype'"):
-        feature_dtype(features)
+        feature_settings(params)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (("features", "dtyp"), r"^features.dtyp: not a setting of features; expected one of"),
+        (("features", "numeric", "scale"), r"^features.numeric.scale: not a setting"),
+        (("features", "categorical", "min_freq"), r"^features.categorical.min_freq: not a set"),
+    ],
+)
+def test_a_misspelt_features_key_is_refused_not_ignored(params, path, message):
+    *parents, key = path
+    node = params
+    for parent in parents:
+        node = node[parent]
+    node[key] = 1
+    with pytest.raises(ReprolabError, match=message):
+        feature_settings(params)

@@ -8,8 +8,14 @@ from reprolab.core.config import Paths
 from reprolab.core.files import read_parquet, write_parquet, write_yaml
 from reprolab.data.contract import validate_frame
 from reprolab.data.schema_inference import effective_schema
+from reprolab.data.split_settings import split_settings
 from reprolab.data.splitting import split_dataset
 from reprolab.model.persistence import load_model
+
+
+def split_of(method, **keys):
+    """The checked split settings of `method`, the overlap limit of conf/split."""
+    return split_settings({"method": method, "max_test_overlap": 0.5, **keys})
 
 
 @pytest.fixture
@@ -19,13 +25,13 @@ def frame(penguins):
 
 def test_train_and_test_are_disjoint_and_complete(frame, data_cfg):
     schema = {**data_cfg, "task": "classification"}
-    train, test = split_dataset(frame, schema, {"method": "stratified", "test_size": 0.3}, 3)
+    train, test = split_dataset(frame, schema, split_of("stratified", test_size=0.3), 3)
     assert set(train["row"]).isdisjoint(test["row"])
     assert set(train["row"]) | set(test["row"]) == set(frame["row"])
 
 
 def test_time_split_never_trains_on_rows_after_the_test_rows(frame, data_cfg):
-    train, test = split_dataset(frame, data_cfg, {"method": "time", "test_from": 2008}, 3)
+    train, test = split_dataset(frame, data_cfg, split_of("time", test_from=2008), 3)
     assert train["year"].max() < test["year"].min()
 
 

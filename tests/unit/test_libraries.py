@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reprolab.model.feature_settings import feature_settings
 from reprolab.model.features import NATIVE_CATEGORICAL, categorical_encoding
 from reprolab.model.libraries import LIBRARIES, library_of
 from reprolab.model.persistence import TRUSTED_TYPES
@@ -17,14 +18,15 @@ OPTIONS = sorted((ROOT / "conf/model").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("option", OPTIONS, ids=lambda p: p.stem)
-def test_every_model_option_is_of_a_registered_library(option):
+def test_every_model_option_is_of_a_registered_library(option, params):
     target = yaml.safe_load(option.read_text(encoding="utf-8"))["_target_"]
     library = library_of(target)
     assert library is not None, f"{option.name}: {target} is of no model/libraries.py entry"
     # Its encoding follows the entry: codes for the classes that split on them natively.
     native = target in library.native_categorical
     expected = "ordinal" if native else "onehot"
-    assert categorical_encoding({"categorical": {"encoding": "auto"}}, target) == expected
+    params["features"]["categorical"]["encoding"] = "auto"
+    assert categorical_encoding(feature_settings(params), target) == expected
 
 
 def test_the_trusted_types_and_native_classes_are_the_entries():

@@ -3,18 +3,24 @@ import pandas as pd
 import pytest
 
 from reprolab.core.errors import ReprolabError
+from reprolab.data.split_settings import split_settings
 from reprolab.data.splitting import split_dataset
 
 
+def split_of(method, **keys):
+    """The checked split settings of `method`, the overlap limit of conf/split."""
+    return split_settings({"method": method, "max_test_overlap": 0.5, **keys})
+
+
 def test_stratified_split_keeps_class_shares_and_all_rows(penguins, data_cfg):
-    train, test = split_dataset(penguins, data_cfg, {"method": "stratified", "test_size": 0.25}, 1)
+    train, test = split_dataset(penguins, data_cfg, split_of("stratified", test_size=0.25), 1)
     assert len(train) + len(test) == len(penguins)
     assert len(test) == 15
     assert test["species"].value_counts().to_dict() == {"Adelie": 5, "Chinstrap": 5, "Gentoo": 5}
 
 
 def test_stratified_split_is_seeded(penguins, data_cfg):
-    cfg = {"method": "stratified", "test_size": 0.25}
+    cfg = split_of("stratified", test_size=0.25)
     first, _ = split_dataset(penguins, data_cfg, cfg, 7)
     again, _ = split_dataset(penguins, data_cfg, cfg, 7)
     other, _ = split_dataset(penguins, data_cfg, cfg, 8)
@@ -26,23 +32,23 @@ def test_class_with_one_row_is_refused_by_name(penguins, data_cfg):
     frame = penguins.copy()
     frame.loc[0, "species"] = "Emperor"
     with pytest.raises(ReprolabError, match=r"column 'species'.*\['Emperor'\].*at least 2"):
-        split_dataset(frame, data_cfg, {"method": "stratified", "test_size": 0.25}, 1)
+        split_dataset(frame, data_cfg, split_of("stratified", test_size=0.25), 1)
 
 
 def test_time_split_puts_the_future_in_test(penguins, data_cfg):
-    train, test = split_dataset(penguins, data_cfg, {"method": "time", "test_from": 2009}, 1)
+    train, test = split_dataset(penguins, data_cfg, split_of("time", test_from=2009), 1)
     assert set(test["year"]) == {2009}
     assert set(train["year"]) == {2007, 2008}
 
 
 def test_time_split_that_empties_a_side_names_the_key(penguins, data_cfg):
     with pytest.raises(ReprolabError, match=r"split.test_from: 2020 leaves an empty test set"):
-        split_dataset(penguins, data_cfg, {"method": "time", "test_from": 2020}, 1)
+        split_dataset(penguins, data_cfg, split_of("time", test_from=2020), 1)
 
 
 def test_unknown_method_names_the_key(penguins, data_cfg):
     with pytest.raises(ReprolabError, match=r"split\.method: unknown method 'kfold'"):
-        split_dataset(penguins, data_cfg, {"method": "kfold"}, 1)
+        split_dataset(penguins, data_cfg, split_of("kfold"), 1)
 
 
 def test_duplicated_rows_on_both_sides_of_the_split_are_counted_and_refused():
@@ -67,7 +73,7 @@ def test_duplicated_rows_on_both_sides_of_the_split_are_counted_and_refused():
         require_small_overlap(seen, 25, 0.5)
     require_small_overlap(seen, 25, 1.0)  # allowed when the user says so
     with pytest.raises(ReprolabError, match=r"split.max_test_overlap: found 'lots'"):
-        require_small_overlap(seen, 25, "lots")
+        split_of("stratified", test_size=0.25, max_test_overlap="lots")
 
 
 def test_the_split_streamed_to_files_equals_the_split_in_memory(tmp_path, monkeypatch):
@@ -90,7 +96,7 @@ def test_the_split_streamed_to_files_equals_the_split_in_memory(tmp_path, monkey
     table = parquet_stream.ParquetColumns(tmp_path / "raw.parquet")
     data, split = (
         {"target": "y", "task": "classification"},
-        {"method": "stratified", "test_size": 0.2},
+        split_of("stratified", test_size=0.2),
     )
     is_test = test_rows(table, data, split, 4)
     paths = (tmp_path / "train.parquet", tmp_path / "test.parquet")
@@ -118,7 +124,7 @@ def test_a_test_size_that_is_not_a_number_is_one_line():
     frame = pd.DataFrame({"x": range(20), "y": [0, 1] * 10})
     schema = {"target": "y", "task": "classification"}
     with pytest.raises(ReprolabError, match=r"split.test_size: found 'abc'; expected a number"):
-        split_dataset(frame, schema, {"method": "stratified", "test_size": "abc"}, 0)
+        split_dataset(frame, schema, split_of("stratified", test_size="abc"), 0)
 
 
 @pytest.mark.parametrize("test_from", ["2024-03-01", __import__("datetime").date(2024, 3, 1)])
@@ -132,7 +138,7 @@ def test_time_split_on_a_date_column(test_from):
 
     def split(column, test_from):
         data = {"target": "y", "time_column": column}
-        return split_dataset(frame, data, {"method": "time", "test_from": test_from}, 1)
+        return split_dataset(frame, data, split_of("time", test_from=test_from), 1)
 
     train, test = split("listed_on", test_from)
     assert train["listed_on"].max() == "2024-02-29" and test["listed_on"].min() == "2024-03-01"
@@ -202,24 +208,25 @@ def test_a_group_split_needs_a_group_column_with_two_groups():
     from reprolab.data.splitting import test_rows
 
     frame = pd.DataFrame({"store": ["a"] * 10, "y": [0, 1] * 5})
-    split = {"method": "group", "test_size": 0.25, "group_column": "???"}
     with pytest.raises(ReprolabError, match=r"^split.group_column: required and not set"):
-        test_rows(frame, {"target": "y"}, split, 0)
+        split_of("group", test_size=0.25, group_column="???")
     with pytest.raises(ReprolabError, match=r"column 'shop' not found"):
-        test_rows(frame, {"target": "y"}, {**split, "group_column": "shop"}, 0)
+        test_rows(frame, {"target": "y"}, split_of("group", test_size=0.25, group_column="shop"), 0)
     with pytest.raises(ReprolabError, match=r"column 'store' holds 1 group\(s\)"):
-        test_rows(frame, {"target": "y"}, {**split, "group_column": "store"}, 0)
+        test_rows(
+            frame, {"target": "y"}, split_of("group", test_size=0.25, group_column="store"), 0
+        )
 
 
 def test_the_split_says_what_it_did():
     from reprolab.data.splitting import describe_split, time_index_hint
 
-    stratified = {"method": "stratified"}
+    stratified = split_of("stratified", test_size=0.25)
     assert describe_split(stratified, {"task": "regression"}) == "random"
     assert describe_split(stratified, {"task": "classification"}) == "stratified"
     hint = time_index_hint(stratified, {"time_column": None, "excluded": {"day": "datetime ..."}})
     assert hint.startswith("hint: column 'day' orders the rows in time, and the split is random")
-    assert time_index_hint({"method": "time"}, {"time_column": "day"}) is None
+    assert time_index_hint(split_of("time", test_from=2009), {"time_column": "day"}) is None
     assert time_index_hint(stratified, {"time_column": None, "excluded": {}}) is None
 
 
@@ -242,3 +249,36 @@ def test_a_schema_without_features_is_refused_naming_what_was_excluded():
     with pytest.raises(ReprolabError, match=r"^data: no feature columns .*excluded id: id-like"):
         require_features(schema)
     require_features({**schema, "numeric": ["x"]})
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"method": "time", "test_from": 2009}, r"^split.max_test_overlap: missing; split.method=time needs"),
+        ({"method": "stratified", "test_size": 0.2, "max_test_overlap": 0.5, "test_from": 2009},
+         r"^split.test_from: not a setting of split.method=stratified; expected method, test_size"),
+        ({"method": "stratified", "test_sise": 0.2, "max_test_overlap": 0.5},
+         r"^split.test_sise: not a setting"),
+        ({"method": "stratified", "test_size": 1.0, "max_test_overlap": 0.5},
+         r"^split.test_size: found 1.0; expected a fraction in \(0, 1\)"),
+        ({"method": "group", "test_size": 0.2, "max_test_overlap": 0.5, "group_column": [1]},
+         r"^split.group_column: found \[1\]; expected a column name"),
+        ({"method": "time", "test_from": "???", "max_test_overlap": 0.5},
+         r"^split.test_from: required and not set"),
+        ({"method": "time", "test_from": None, "max_test_overlap": 0.5},
+         r"^split.test_from: found None; expected a number or a date"),
+        ("stratified", r"^split: found 'stratified'; expected a mapping"),
+    ],
+)  # fmt: skip
+def test_a_split_section_out_of_shape_is_refused_by_key(section, message):
+    with pytest.raises(ReprolabError, match=message):
+        split_settings(section)
+
+
+def test_split_settings_are_typed_per_method():
+    from reprolab.data.split_settings import GroupSplit, RandomSplit, TimeSplit
+
+    assert split_of("stratified", test_size=0.2) == RandomSplit(test_size=0.2, max_test_overlap=0.5)
+    assert split_of("time", test_from="2015-01-01") == TimeSplit("2015-01-01", 0.5)
+    # A group column YAML read as a number is the column named by that text.
+    assert split_of("group", test_size=0.2, group_column=7) == GroupSplit("7", 0.2, 0.5)

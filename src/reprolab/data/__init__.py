@@ -6,8 +6,8 @@ number_format (decimal/thousands separators, missing markers), synthetic (seeded
 generated tables), schema_inference (the effective schema: declared roles plus what is
 inferred), columns (which columns the model reads, by that schema), contract (the
 pandera checks of that schema), config_shapes (the `data` section's shape, checked
-first), category_variants (spellings that are likely one category), splitting
-(train/test).
+first), category_variants (spellings that are likely one category), split_settings
+(the `split` section as one frozen dataclass per method), splitting (train/test rows).
 
 Imports: core/ only (and other data/ modules). Knows nothing of models, DVC or git.
 """

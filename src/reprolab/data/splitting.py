@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reprolab.core.config import number
 from reprolab.core.errors import ReprolabError, shown
 from reprolab.data.columns import row_keys
 from reprolab.data.parquet_stream import ParquetColumns
+from reprolab.data.split_settings import RandomSplit, SplitSettings, TimeSplit
 
 
 def stratified_test_rows(target: pd.Series, test_size: float, seed: int) -> np.ndarray:
@@ -122,20 +122,19 @@ def require_classes_to_learn(labels: pd.Series, is_test: np.ndarray) -> None:
         )
 
 
-def describe_split(split: dict[str, Any], data: dict[str, Any]) -> str:
+def describe_split(split: SplitSettings, data: dict[str, Any]) -> str:
     """What the split did, in words for the log (a regression is not stratified)."""
-    method = split.get("method")
-    if method == "stratified":
+    if isinstance(split, RandomSplit):
         return "random" if data.get("task") == "regression" else "stratified"
-    if method == "time":
-        return f"time: test from {split.get('test_from')!r} of '{data.get('time_column')}'"
-    return f"group: whole groups of '{split.get('group_column')}' on each side"
+    if isinstance(split, TimeSplit):
+        return f"time: test from {split.test_from!r} of '{data.get('time_column')}'"
+    return f"group: whole groups of '{split.group_column}' on each side"
 
 
-def time_index_hint(split: dict[str, Any], data: dict[str, Any]) -> str | None:
+def time_index_hint(split: SplitSettings, data: dict[str, Any]) -> str | None:
     """A one-line hint when a table with time in it is split at random: the model is then
     tested on rows older than some it learnt from, which production never offers."""
-    if split.get("method") != "stratified":
+    if not isinstance(split, RandomSplit):
         return None
     dated = data.get("time_column") or next(
         (c for c, why in (data.get("excluded") or {}).items() if str(why).startswith("datetime")),
@@ -150,18 +149,16 @@ def time_index_hint(split: dict[str, Any], data: dict[str, Any]) -> str | None:
     )
 
 
-def test_rows(table: Any, data: dict[str, Any], split: dict[str, Any], seed: Any) -> np.ndarray:
+def test_rows(table: Any, data: dict[str, Any], split: SplitSettings, seed: Any) -> np.ndarray:
     """Which rows of `table` (a frame, or anything that gives its columns one at a
-    time) are test rows, as the `split` config section says."""
+    time) are test rows, as the checked `split` settings say."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ReprolabError(f"seed: found {seed!r}; expected a whole number in [0, 2**32)")
-    method = split.get("method")
-    if method == "stratified":
-        test_size = number(split.get("test_size"), "split.test_size", 0.0, 1.0)
+    if isinstance(split, RandomSplit):
         if data.get("task") == "regression":
-            return random_test_rows(len(table), test_size, seed)
-        return stratified_test_rows(table[data["target"]], test_size, seed)
-    if method == "time":
+            return random_test_rows(len(table), split.test_size, seed)
+        return stratified_test_rows(table[data["target"]], split.test_size, seed)
+    if isinstance(split, TimeSplit):
         time_column = data.get("time_column")
         if not time_column:
             raise ReprolabError(
@@ -169,28 +166,17 @@ def test_rows(table: Any, data: dict[str, Any], split: dict[str, Any], seed: Any
             )
         if time_column not in table.columns:
             raise ReprolabError(f"data.time_column: column '{time_column}' not found in the data")
-        return time_test_rows(table[time_column], split["test_from"])
-    if method == "group":
-        group_column = split.get("group_column")
-        if group_column in (None, "", "???"):
-            raise ReprolabError(
-                "split.group_column: required and not set; expected the column whose rows "
-                "belong together (a person, school or store id): -S split.group_column=<column>"
-            )
-        if str(group_column) not in table.columns:
-            raise ReprolabError(
-                f"split.group_column: column {group_column!r} not found; expected a column of "
-                "the table"
-            )
-        test_size = number(split.get("test_size"), "split.test_size", 0.0, 1.0)
-        return group_test_rows(table[str(group_column)], test_size, seed)
-    raise ReprolabError(
-        f"split.method: unknown method {method!r}; expected 'stratified', 'time' or 'group'"
-    )
+        return time_test_rows(table[time_column], split.test_from)
+    if split.group_column not in table.columns:
+        raise ReprolabError(
+            f"split.group_column: column {split.group_column!r} not found; expected a column "
+            "of the table"
+        )
+    return group_test_rows(table[split.group_column], split.test_size, seed)
 
 
 def split_dataset(
-    frame: pd.DataFrame, data: dict[str, Any], split: dict[str, Any], seed: Any
+    frame: pd.DataFrame, data: dict[str, Any], split: SplitSettings, seed: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`frame`'s train and test rows, each in the frame's order."""
     is_test = test_rows(frame, data, split, seed)
@@ -212,7 +198,7 @@ def write_split(
     is_test: np.ndarray,
     paths: tuple[Path, Path],
     columns: list[str],
-    max_test_overlap: Any,
+    max_test_overlap: float,
 ) -> tuple[int, int, int]:
     """Stream the rows of `table` into the train and test files (`paths`), batch by
     batch in the table's order; count the test rows equal to a training row on
@@ -234,8 +220,7 @@ def write_split(
     return len(trained), len(tested), seen
 
 
-def require_small_overlap(seen: int, test_rows: int, max_share: Any) -> None:
-    max_share = number(max_share, "split.max_test_overlap", 0.0, 1.0)
+def require_small_overlap(seen: int, test_rows: int, max_share: float) -> None:
     if test_rows and seen / test_rows > max_share:
         raise ReprolabError(
             f"split: {seen} of {test_rows} test rows ({seen / test_rows:.1%}) are also training "

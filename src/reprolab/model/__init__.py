@@ -1,5 +1,6 @@
-"""The model: features (the preprocessor), category_codes (categories as codes for
-the models that split on them natively), estimators (built from `conf/model`),
+"""The model: feature_settings (the `features` section, typed), features (the
+preprocessor), category_codes (categories as codes for the models that split on them
+natively), estimators (built from `conf/model`),
 libraries (one entry per estimator library: the one place to add one), evaluation
 (metrics and plot data), persistence (skops with an explicit type allowlist),
 integrity (checks on a loaded model before it runs), card (the model card).

@@ -19,36 +19,18 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from reprolab.core.config import get
 from reprolab.core.errors import ReprolabError
 from reprolab.data.parquet_stream import BATCH_ROWS, ParquetColumns
 from reprolab.model.category_codes import CategoryCodes
+from reprolab.model.feature_settings import DATE_PARTS, FeatureSettings
 from reprolab.model.libraries import native_categorical
 
-NUMERIC_IMPUTERS = ("mean", "median")
-CATEGORICAL_IMPUTERS = ("most_frequent", "constant")
-SCALERS = ("standard", "none")
-ENCODINGS = ("auto", "onehot", "ordinal")
-DTYPES = ("float32", "float64")
 # Estimators that take category codes as categories (model/libraries.py; told which
 # columns by model.estimators.use_categorical_codes).
 NATIVE_CATEGORICAL = native_categorical()
 # Histogram gradient boosting bins a categorical feature into at most 255 categories;
 # rarer ones beyond that share one code.
 MAX_NATIVE_CATEGORIES = 255
-
-
-# Calendar parts a date feature may be expanded into (`features.date_parts`), and the
-# pandas `.dt` attribute of each.
-DATE_PARTS = {
-    "year": "year",
-    "quarter": "quarter",
-    "month": "month",
-    "day": "day",
-    "dayofweek": "day_of_week",
-    "dayofyear": "day_of_year",
-    "hour": "hour",
-}
 
 
 class CalendarParts(TransformerMixin, BaseEstimator):
@@ -84,74 +66,34 @@ class CalendarParts(TransformerMixin, BaseEstimator):
         return np.asarray([f"{c}_{p}" for c in self.columns_ for p in self.parts], dtype=object)
 
 
-def _choice(value: str, allowed: tuple[str, ...], key: str) -> str:
-    if value not in allowed:
-        raise ReprolabError(f"{key}: found {value!r}; expected one of {list(allowed)}")
-    return value
-
-
-def feature_dtype(features: dict[str, Any]) -> str:
-    """`features.dtype`, the precision of the feature matrix."""
-    return _choice(get(features, "dtype", within="features"), DTYPES, "features.dtype")
-
-
-def categorical_encoding(features: dict[str, Any], model_target: str | None) -> str:
+def categorical_encoding(settings: FeatureSettings, model_target: str | None) -> str:
     """`features.categorical.encoding`, with `auto` resolved for the model."""
-    encoding = _choice(
-        get(features, "categorical.encoding", within="features"),
-        ENCODINGS,
-        "features.categorical.encoding",
-    )
-    if encoding == "auto":
+    if settings.encoding == "auto":
         return "ordinal" if model_target in NATIVE_CATEGORICAL else "onehot"
-    return encoding
+    return settings.encoding
 
 
 def keep_sparse(
-    rows: int, numeric: int, cardinalities: list[int], encoding: str, features: dict[str, Any]
+    rows: int, numeric: int, cardinalities: list[int], encoding: str, settings: FeatureSettings
 ) -> bool:
     """Whether one-hot features stay sparse: when their dense matrix would be larger
     than features.max_dense_mib (null: always dense)."""
-    limit = features.get("max_dense_mib")
+    limit = settings.max_dense_mib
     if encoding != "onehot" or not cardinalities or limit is None:
         return False
-    if not isinstance(limit, int | float) or limit <= 0:
-        raise ReprolabError(
-            f"features.max_dense_mib: found {limit!r}; expected a size in MiB above 0, or null"
-        )
     # One column per category, plus one per feature for "missing" or infrequent ones.
     width = numeric + sum(cardinalities) + len(cardinalities)
-    return rows * width * np.dtype(feature_dtype(features)).itemsize > limit * 2**20
+    return rows * width * np.dtype(settings.dtype).itemsize > limit * 2**20
 
 
-def _date_parts(value: Any) -> tuple[str, ...]:
-    """`features.date_parts`: a non-empty list of calendar parts (checked even while no
-    date feature uses it, so that a typo shows the day it is made)."""
-    if not isinstance(value, list) or not value or any(p not in DATE_PARTS for p in value):
-        raise ReprolabError(
-            f"features.date_parts: found {value!r}; expected a non-empty list of {list(DATE_PARTS)}"
-        )
-    return tuple(value)
-
-
-def _min_frequency(value: Any) -> int | float | None:
-    """`features.categorical.min_frequency`: a count >= 1, a share in (0, 1), or null."""
-    count = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-    share = isinstance(value, float) and 0 < value < 1
-    if value is not None and not (count or share):
-        raise ReprolabError(
-            f"features.categorical.min_frequency: found {value!r}; expected a count >= 1, "
-            "a share between 0 and 1, or null"
-        )
-    return value
-
-
-def merged_columns(frame: pd.DataFrame, categorical: list[str], cfg: dict[str, Any]) -> list[str]:
+def merged_columns(
+    frame: pd.DataFrame, categorical: list[str], settings: FeatureSettings
+) -> list[str]:
     """Categorical columns whose every category is rarer than
     `features.categorical.min_frequency` (the encoders' rule: fewer rows than the count,
     or than the share of the rows): merged into one "infrequent" category, each is a
     constant feature, which featurize says rather than letting it pass."""
-    min_frequency = _min_frequency((cfg.get("categorical") or {}).get("min_frequency"))
+    min_frequency = settings.min_frequency
     if min_frequency is None:
         return []
     least = min_frequency if isinstance(min_frequency, int) else len(frame) * min_frequency
@@ -164,9 +106,9 @@ def merged_columns(frame: pd.DataFrame, categorical: list[str], cfg: dict[str, A
 
 
 def _categorical_steps(
-    cat_cfg: dict[str, Any], encoding: str, dtype: str, cardinality: int, sparse: bool
+    settings: FeatureSettings, encoding: str, cardinality: int, sparse: bool
 ) -> list[tuple]:
-    min_frequency = _min_frequency(cat_cfg.get("min_frequency"))
+    min_frequency, dtype = settings.min_frequency, settings.dtype
     if encoding == "ordinal":
         # No imputer: a missing value stays missing (NaN), which the trees route on their own,
         # as they do with categories never seen in training.
@@ -184,9 +126,8 @@ def _categorical_steps(
                 ),
             )
         ]
-    strategy = _choice(cat_cfg["imputer"], CATEGORICAL_IMPUTERS, "features.categorical.imputer")
     return [
-        ("impute", SimpleImputer(strategy=strategy, fill_value="missing")),
+        ("impute", SimpleImputer(strategy=settings.categorical_imputer, fill_value="missing")),
         # Categories never seen in training encode as all zeros instead of failing.
         (
             "onehot",
@@ -213,7 +154,7 @@ def median_of(values: np.ndarray) -> float:
 def build_preprocessor(
     numeric: list[str],
     categorical: list[str],
-    features: dict[str, Any],
+    settings: FeatureSettings,
     encoding: str = "onehot",
     cardinality: int = 0,
     sparse: bool = False,
@@ -223,25 +164,22 @@ def build_preprocessor(
     the largest number of categories of a categorical feature in the training data,
     `sparse` whether one-hot output stays a sparse matrix (keep_sparse), `dates` the
     date columns expanded into `features.date_parts`."""
-    num_cfg, cat_cfg = features["numeric"], features["categorical"]
-    dtype = feature_dtype(features)
-    strategy = _choice(num_cfg["imputer"], NUMERIC_IMPUTERS, "features.numeric.imputer")
+    strategy = settings.numeric_imputer
     num_steps: list[tuple[str, Any]] = [
         ("impute", SimpleImputer(strategy=median_of if strategy == "median" else strategy)),
     ]
-    if _choice(num_cfg["scaler"], SCALERS, "features.numeric.scaler") == "standard":
+    if settings.scaler == "standard":
         num_steps.append(("scale", StandardScaler()))
 
     transformers = []
     if numeric:
         transformers.append(("num", Pipeline(num_steps), list(numeric)))
     if categorical:
-        cat_steps = _categorical_steps(cat_cfg, encoding, dtype, cardinality, sparse)
+        cat_steps = _categorical_steps(settings, encoding, cardinality, sparse)
         transformers.append(("cat", Pipeline(cat_steps), list(categorical)))
-    parts = _date_parts(get(features, "date_parts", within="features"))
     if dates:
         date_steps = [
-            ("parts", CalendarParts(parts)),
+            ("parts", CalendarParts(settings.date_parts)),
             ("impute", SimpleImputer(strategy=median_of)),
         ]
         transformers.append(("date", Pipeline(date_steps), list(dates)))

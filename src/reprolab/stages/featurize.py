@@ -8,22 +8,22 @@ def featurize() -> str:
     from reprolab.core.files import log, read_yaml, write_parquet_batches
     from reprolab.data.columns import feature_columns
     from reprolab.data.parquet_stream import ParquetColumns
+    from reprolab.model.feature_settings import feature_settings
     from reprolab.model.features import (
         build_preprocessor,
         categorical_encoding,
         encoded,
         feature_batches,
-        feature_dtype,
         keep_sparse,
         merged_columns,
     )
     from reprolab.model.persistence import save_model
 
+    params = load_params()
+    config = feature_settings(params)
     schema = read_yaml(Paths.schema)
     columns, target = feature_columns(schema), schema["target"]
     train = ParquetColumns(Paths.train).frame([*columns, target])
-    params = load_params()
-    config = get(params, "features")
     encoding = categorical_encoding(config, get(params, "model._target_", None))
     cardinalities = [train[c].nunique() for c in schema["categorical"]]
     merged = merged_columns(train, schema["categorical"], config)
@@ -32,7 +32,7 @@ def featurize() -> str:
             "warning: every category of %s is rarer than features.categorical.min_frequency "
             "(%s): merged into one, each column is a constant feature",
             merged,
-            config["categorical"]["min_frequency"],
+            config.min_frequency,
         )
     sparse = keep_sparse(len(train), len(schema["numeric"]), cardinalities, encoding, config)
     preprocessor = build_preprocessor(
@@ -44,7 +44,7 @@ def featurize() -> str:
         sparse,
         schema.get("date_features"),
     )
-    dtype = feature_dtype(config)
+    dtype = config.dtype
     if sparse:
         # A sparse matrix has no parquet form: the file keeps the input columns, and
         # train encodes them with the saved preprocessor, sparse, in memory.

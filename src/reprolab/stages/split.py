@@ -8,6 +8,7 @@ def split() -> str:
     from reprolab.core.files import log, read_yaml
     from reprolab.data.columns import model_columns
     from reprolab.data.parquet_stream import ParquetColumns
+    from reprolab.data.split_settings import split_settings
     from reprolab.data.splitting import (
         describe_split,
         require_classes_to_learn,
@@ -17,6 +18,7 @@ def split() -> str:
     )
 
     params = load_params()
+    settings = split_settings(get(params, "split"))
     schema = read_yaml(Paths.schema)
     # Only the target (and time) column is read whole; rows are streamed batch by batch.
     table = ParquetColumns(Paths.raw)
@@ -25,10 +27,10 @@ def split() -> str:
     if not labelled.all():
         log.info("dropped %d rows with no target %r", int((~labelled).sum()), schema["target"])
         table = ParquetColumns(Paths.raw, labelled)
-    hint = time_index_hint(get(params, "split"), schema)
+    hint = time_index_hint(settings, schema)
     if hint:
         log.info(hint)
-    is_test = test_rows(table, schema, get(params, "split"), get(params, "seed"))
+    is_test = test_rows(table, schema, settings, get(params, "seed"))
     if schema["task"] == "classification":
         require_classes_to_learn(table[schema["target"]], is_test)
     train, test, seen = write_split(
@@ -36,10 +38,10 @@ def split() -> str:
         is_test,
         (Paths.train, Paths.test),
         model_columns(schema),
-        get(params, "split.max_test_overlap"),
+        settings.max_test_overlap,
     )
     return (
-        f"{train} train rows, {test} test rows ({describe_split(get(params, 'split'), schema)}); "
+        f"{train} train rows, {test} test rows ({describe_split(settings, schema)}); "
         f"{seen} test rows equal a training row"
     )
 
