@@ -50,7 +50,7 @@ repro: install params ## Set up and run the pipeline (`dvc repro`) on the defaul
 # machine makes Ray miss heartbeats (docs/benchmarks.md, "The test suite").
 test: install-dev ## Set up and run every test, then every pre-commit hook
 	$(BIN)/python -m pytest -n auto --dist loadfile -m "not ray" --durations=20
-	$(BIN)/python -m pytest -m ray --durations=20
+	$(BIN)/python -m pytest -n auto --dist loadfile -m ray --durations=20
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
 test-fast: install-dev ## The inner loop: unit, config and model tests (under a minute)

@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the modules that start Ray clusters `ray`: `make test` runs them after the
-    others, alone, because a busy machine makes Ray miss heartbeats and declare nodes
-    dead; the others run one module per worker (-n auto --dist loadfile).
+    others (a machine busy with pipeline runs makes Ray miss heartbeats and declare
+    nodes dead), one module per worker: each cluster stops only its own processes
+    (ray_cluster.ray_head). The others run one module per worker too (-n auto
+    --dist loadfile).
 
     The pipeline modules (tens of seconds each) are handed out first and the many small
     ones last, where they fill the gaps: the workers then finish together, not one of

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.pipeline
 
 GRIDS = """
 e2e_queue:
-  - model.C=0.02,0.1,1,10,-1
+  - model.C=0.1,10,-1
 e2e_workspace:
   - model.C=0.5,2
 """
@@ -76,11 +76,11 @@ def test_sweep_refuses_untracked_sources(repo):
 def test_queued_sweep_finishes_every_experiment_and_reports_failures(queued):
     result, runs = queued
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "4 of 5 experiments succeeded" in result.stdout
+    assert "2 of 3 experiments succeeded" in result.stdout
     # The failed run (C must be > 0) is named with the error from `dvc queue logs`.
     assert "failed: " in result.stderr
     assert "train: error: model: The 'C' parameter of LogisticRegression" in result.stderr
-    assert sorted(e["params"]["model"]["C"] for e in runs if not e["failed"]) == [0.02, 0.1, 1, 10]
+    assert sorted(e["params"]["model"]["C"] for e in runs if not e["failed"]) == [0.1, 10]
     assert [e["params"]["model"]["C"] for e in runs if e["failed"]] == [-1]
 
 
@@ -88,7 +88,7 @@ def test_workspace_sweep_restores_the_workspace(swept):
     assert "2 of 2 experiments succeeded" in swept["result"].stdout
     assert swept["git status"] == ""
     assert "up to date" in swept["dvc status"]
-    assert len(swept["runs"]) == 7
+    assert len(swept["runs"]) == 5
 
 
 def test_ranked_table_puts_the_best_first(swept):
@@ -101,7 +101,7 @@ def test_ranked_table_puts_the_best_first(swept):
     by_name = {e["name"]: e["metrics"] for e in swept["runs"]}
     keys = [(-by_name[n]["balanced_accuracy"], by_name[n]["log_loss"]) for n in names]
     assert keys == sorted(keys)
-    assert len(names) == 6  # six experiments; the commit is a baseline, not ranked
+    assert len(names) == 4  # four experiments; the commit is a baseline, not ranked
     assert [row[0] for row in tables["Baseline commits (not ranked):"][1:]] == ["main"]
     assert tables["Failed runs:"][1][2].startswith("Experiment run failed")
 

@@ -38,24 +38,9 @@ def _fresh_study(repo):
     return set(_experiments(repo, "logistic"))
 
 
-def test_every_trial_is_an_experiment_and_the_summary_names_the_best(repo):
-    before = _fresh_study(repo)
-    result = _search(repo, "--space", "logistic", "--trials", "3", check=True)
-    assert "search 'logistic': 0 trial(s) done, 3 to run" in result.stdout
-    made = sorted(set(_experiments(repo, "logistic")) - before)
-    assert len(made) == 3
-    table = run(repo, sys.executable, "-m", "reprolab.workflow.experiments").stdout
-    assert set(made) <= listed(table)
-    folder = repo / "reports/search/logistic"
-    summary = (folder / "summary.md").read_text()
-    assert "**Best: trial " in summary and "make promote EXP=logistic-" in summary
-    for image in ("history.png", "slices.png"):
-        assert f"]({image})" in summary
-        assert (folder / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert run(repo, "git", "status", "--porcelain").stdout == ""  # reports/search is ignored
-
-
-def test_a_killed_search_resumes_without_running_finished_trials_again(repo):
+def test_a_killed_search_resumes_and_every_trial_is_an_experiment_in_the_summary(repo):
+    """One search, killed after two trials and resumed (each full trial is a pipeline
+    run: one search for both checks keeps the suite short)."""
     before = _fresh_study(repo)
     search = start(repo, sys.executable, "-m", "reprolab.workflow.search", "--space", "logistic",
                    "--trials", "4")  # fmt: skip
@@ -63,16 +48,27 @@ def test_a_killed_search_resumes_without_running_finished_trials_again(repo):
     while len(set(_experiments(repo, "logistic")) - before) < 2 and time.monotonic() < deadline:
         time.sleep(0.5)
     search.send_signal(signal.SIGTERM)
-    search.communicate(timeout=120)
+    first, _ = search.communicate(timeout=120)
+    assert "search 'logistic': 0 trial(s) done, 4 to run" in first
     done = set(_experiments(repo, "logistic")) - before
     assert 2 <= len(done) < 4
     resumed = _search(repo, "--space", "logistic", "--trials", "4", check=True)
     # A trial whose run had finished when the kill came is told from its experiment.
     assert f"{len(done)} trial(s) done, {4 - len(done)} to run" in resumed.stdout
-    after = set(_experiments(repo, "logistic")) - before
-    assert len(after) == 4 and done <= after
+    made = set(_experiments(repo, "logistic")) - before
+    assert len(made) == 4 and done <= made
     ran_again = [line for line in resumed.stdout.splitlines() if line.startswith("trial ")]
     assert len(ran_again) == 4 - len(done)
+    # Every trial is an experiment of the table; the summary names the best, with charts.
+    table = run(repo, sys.executable, "-m", "reprolab.workflow.experiments").stdout
+    assert made <= listed(table)
+    folder = repo / "reports/search/logistic"
+    summary = (folder / "summary.md").read_text()
+    assert "**Best: trial " in summary and "make promote EXP=logistic-" in summary
+    for image in ("history.png", "slices.png"):
+        assert f"]({image})" in summary
+        assert (folder / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert run(repo, "git", "status", "--porcelain").stdout == ""  # reports/search is ignored
 
 
 @pytest.mark.parametrize(

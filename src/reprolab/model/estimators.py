@@ -163,7 +163,7 @@ def fit_estimator(
     # threadpool_limits covers OpenMP (histogram gradient boosting, LightGBM and XGBoost,
     # whose own n_jobs stays unset for the same reason) and BLAS.
     jobs = n_jobs if _own_n_jobs(estimator) else None
-    for booster in _own_thread_models(estimator):
+    for booster in booster_models(estimator):
         # LightGBM resolves an unset n_jobs to every core, ignoring the limits above.
         booster.set_params(n_jobs=n_jobs)
     library = library_of(unwrapped(estimator))
@@ -219,7 +219,7 @@ def fit_dtype(estimator: BaseEstimator) -> str | None:
     return None if with_codes else "float64"
 
 
-def _own_thread_models(estimator: BaseEstimator) -> list[BaseEstimator]:
+def booster_models(estimator: BaseEstimator) -> list[BaseEstimator]:
     """The models in `estimator` (itself, or EncodedLabels' template and fitted copy)
     whose library counts its threads itself (LightGBM, XGBoost)."""
     models = [estimator]
@@ -236,7 +236,7 @@ def _forget_thread_count(estimator: BaseEstimator) -> None:
     """Keep the thread count of the fit out of the model file, as for scikit-learn's
     models: the trees are the same on any count (checked for 1 and 2), so the file is
     the same on any machine (each library's `forget_threads`)."""
-    for booster in _own_thread_models(estimator):
+    for booster in booster_models(estimator):
         booster.set_params(n_jobs=None)
         fitted = getattr(booster, "_Booster", None)
         library = library_of(booster)

@@ -16,7 +16,9 @@ An entry says what the rest of the code needs to know of a library:
   estimators.EncodedLabels);
 - `native_errors`: it checks settings in native code at fit time, raising errors that
   become one line naming the model; `fatal_lines`: the prefix of lines its native code
-  prints on stderr before raising (held back: the error says it once).
+  prints on stderr before raising (held back: the error says it once);
+- `data_parallel`: how it fits one model over several Ray Train workers (engine=ray,
+  engine/ray_fit.py), or None: it cannot.
 """
 
 from __future__ import annotations
@@ -64,6 +66,73 @@ def _nothing(booster: Any) -> None:
     return None
 
 
+# The run's network settings a data-parallel LightGBM fit leaves in its model: ports
+# and addresses differ on every run, so the file would too.
+_LIGHTGBM_NETWORK = ("machines", "local_listen_port", "time_out", "num_machines", "tree_learner")
+
+
+def _lightgbm_join(model: Estimator, network: dict[str, Any], report: Any) -> dict[str, Any]:
+    """LightGBM's data-parallel mode over the network Ray Train set up; fit arguments."""
+    model.set_params(tree_learner="data", **network)
+
+    def callback(env: Any) -> None:
+        report(env.iteration + 1, env.end_iteration)
+
+    return {"callbacks": [callback]} if report else {}
+
+
+def _lightgbm_leave(model: Estimator) -> None:
+    """Take the run's network out of the fitted model, as lightgbm.dask does. The model
+    text keeps `[tree_learner: data]`: how it was fitted."""
+    booster = model.booster_
+    booster.free_network()
+    text = booster.model_to_string()
+    text = re.sub(r"\[machines: [^\]]*\]", "[machines: ]", text)
+    text = re.sub(r"\[local_listen_port: \d+\]", "[local_listen_port: 12400]", text)
+    text = re.sub(r"\[time_out: \d+\]", "[time_out: 120]", text)
+    text = re.sub(r"\[num_machines: \d+\]", "[num_machines: 1]", text)
+    booster.model_from_string(text)
+    for key in _LIGHTGBM_NETWORK:
+        booster.params.pop(key, None)
+        model._other_params.pop(key, None)
+        if key in vars(model):
+            delattr(model, key)
+
+
+def _xgboost_join(model: Estimator, network: dict[str, Any], report: Any) -> dict[str, Any]:
+    """XGBoost needs no setting: Ray Train runs the fit inside its collective."""
+    if report:
+        from xgboost.callback import TrainingCallback  # noqa: PLC0415
+
+        total = model.n_estimators
+
+        class Rounds(TrainingCallback):
+            def after_iteration(self, booster: Any, epoch: int, evals_log: Any) -> bool:
+                report(epoch + 1, total)
+                return False
+
+        model.set_params(callbacks=[Rounds()])
+    return {}
+
+
+def _xgboost_leave(model: Estimator) -> None:
+    model.set_params(callbacks=None)  # not a trusted type of a model file
+
+
+@dataclass(frozen=True)
+class DataParallel:
+    """A library's fit over Ray Train workers (engine=ray)."""
+
+    trainer: str  # Ray Train's trainer class, "module.Class"
+    # The network settings Ray Train made for this worker ("module.function"), if any.
+    network: str | None
+    # Before the fit, on each worker: set the model up for it; `report(done, total)`
+    # (rank 0 only, else None) hears of boosting rounds. Returns arguments for `fit`.
+    join: Callable[[Estimator, dict[str, Any], Any], dict[str, Any]]
+    # After the fit: what the run's network or callbacks left in the model, taken out.
+    leave: Callable[[Estimator], None]
+
+
 @dataclass(frozen=True)
 class EstimatorLibrary:
     name: str
@@ -75,6 +144,7 @@ class EstimatorLibrary:
     label_codes: bool = False
     native_errors: bool = False
     fatal_lines: str | None = None
+    data_parallel: DataParallel | None = None
 
     @property
     def prefix(self) -> str:
@@ -136,6 +206,12 @@ LIBRARIES = (
         forget_threads=_lightgbm_forget_threads,
         native_errors=True,
         fatal_lines="[LightGBM] [Fatal]",
+        data_parallel=DataParallel(
+            trainer="ray.train.lightgbm.LightGBMTrainer",
+            network="ray.train.lightgbm.get_network_params",
+            join=_lightgbm_join,
+            leave=_lightgbm_leave,
+        ),
     ),
     EstimatorLibrary(
         name="xgboost",
@@ -152,6 +228,12 @@ LIBRARIES = (
         forget_threads=_xgboost_forget_threads,
         label_codes=True,
         native_errors=True,
+        data_parallel=DataParallel(
+            trainer="ray.train.xgboost.XGBoostTrainer",
+            network=None,
+            join=_xgboost_join,
+            leave=_xgboost_leave,
+        ),
     ),
 )
 
@@ -168,3 +250,8 @@ def library_types() -> tuple[str, ...]:
 
 def native_categorical() -> tuple[str, ...]:
     return tuple(name for lib in LIBRARIES for name in lib.native_categorical)
+
+
+def library_by_name(name: str) -> EstimatorLibrary:
+    """The entry called `name` (as EstimatorLibrary.name spells it)."""
+    return next(lib for lib in LIBRARIES if lib.name == name)

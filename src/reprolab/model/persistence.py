@@ -103,10 +103,15 @@ def canonical_skops(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def save_model(path: Path, obj: Any) -> None:
+def model_bytes(obj: Any) -> bytes:
+    """`obj` as the bytes of a skops file (what save_model writes)."""
     import skops.io as sio  # noqa: PLC0415
 
-    data = canonical_skops(sio.dumps(obj))
+    return canonical_skops(sio.dumps(obj))
+
+
+def save_model(path: Path, obj: Any) -> None:
+    data = model_bytes(obj)
     write_bytes(path, data)
     log.info("wrote %s (%s, %d bytes)", path, type(obj).__name__, len(data))
 
@@ -140,16 +145,20 @@ def _model_bytes(path: Path) -> bytes:
         raise ReprolabError(f"{path}: a directory; expected a model file") from None
 
 
-def _not_skops(path: Path) -> ReprolabError:
+def _not_skops(path: Path | str) -> ReprolabError:
     return ReprolabError(f"{path}: not a skops model file (expected a zip with schema.json)")
 
 
 def load_model(path: Path) -> Any:
     """Load a skops file: bounded in size, refusing any type outside TRUSTED_TYPES, and
     checked for out-of-range tree indices before anything uses it."""
+    return load_model_bytes(_model_bytes(path), str(path))
+
+
+def load_model_bytes(data: bytes, path: str) -> Any:
+    """load_model on bytes that came from elsewhere (a Ray worker); `path` names them."""
     import skops.io as sio  # noqa: PLC0415
 
-    data = _model_bytes(path)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             check_archive(archive, str(path))

@@ -7,13 +7,16 @@ from reprolab.core.shell import run_stage
 
 
 def evaluate() -> str:
-    from reprolab.core.config import Paths
+    from reprolab.core.config import Paths, load_params
     from reprolab.core.files import log, read_yaml, write_json
     from reprolab.data.columns import feature_columns
     from reprolab.data.parquet_stream import ParquetColumns
+    from reprolab.engine.ray_predict import predict_with
+    from reprolab.engine.settings import engine_settings
     from reprolab.model import evaluation
     from reprolab.model.persistence import load_model
 
+    engine = engine_settings(load_params())
     schema = read_yaml(Paths.schema)
     columns = [*feature_columns(schema), schema["target"]]
     test = ParquetColumns(Paths.test).frame(columns)  # what the model reads, nothing else
@@ -32,14 +35,15 @@ def evaluate() -> str:
         )
     }
     if schema["task"] == "regression":
-        predicted = model.predict(x)
+        predicted = predict_with(engine, model, Paths.model, x, "predict")
         metrics = evaluation.regression_metrics(y_true, predicted)
         plots[Paths.predicted_vs_actual], plots[Paths.residuals] = evaluation.regression_records(
             y_true, predicted
         )
         summary = f"rmse {metrics['rmse']:.4f}, mae {metrics['mae']:.4f}, r2 {metrics['r2']:.4f}"
     else:
-        proba, classes = model.predict_proba(x), list(model.classes_)
+        proba = predict_with(engine, model, Paths.model, x, "predict_proba")
+        classes = list(model.classes_)
         metrics = evaluation.classification_metrics(y_true, proba, classes)
         plots[Paths.confusion] = evaluation.confusion_records(y_true, proba, classes)
         plots[Paths.roc] = evaluation.roc_records(y_true, proba, classes)

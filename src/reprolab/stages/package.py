@@ -43,7 +43,7 @@ def package() -> str:
         describe_saved_pipeline(Paths.model),
         schema,
         raw,
-        {k: params[k] for k in ("data", "split", "features", "model", "seed")},
+        {k: params[k] for k in ("data", "split", "features", "model", "engine", "seed")},
         json.loads(Paths.metrics.read_text()),
         versions,
     )

@@ -9,6 +9,7 @@ def train() -> str:
     from reprolab.core.files import log, read_yaml
     from reprolab.data.columns import values_array
     from reprolab.data.parquet_stream import ParquetColumns
+    from reprolab.engine.settings import RayEngine, engine_settings
     from reprolab.model.estimators import (
         build_estimator,
         build_inference_pipeline,
@@ -24,6 +25,11 @@ def train() -> str:
     target = schema["target"]
     params = load_params()
     estimator = build_estimator(get(params, "model"), schema["task"])
+    engine = engine_settings(params)
+    if isinstance(engine, RayEngine):
+        from reprolab.engine.ray_fit import fit_on_ray, require_ray_model
+
+        require_ray_model(estimator)  # before any row is read
     preprocessor = load_model(Paths.preprocessor)
     table = ParquetColumns(Paths.train_features)
     if target not in table.columns:
@@ -35,7 +41,10 @@ def train() -> str:
     name = type(unwrapped(estimator)).__name__
     log.info("fitting %s on %d rows x %d features", name, *matrix.shape)
     release_freed_memory()  # the fit's copies of the matrix are the stage's peak
-    fit_estimator(estimator, matrix, labels, get(params, "n_jobs"), fit_params)
+    if isinstance(engine, RayEngine):
+        estimator = fit_on_ray(estimator, matrix, labels, fit_params, engine)
+    else:
+        fit_estimator(estimator, matrix, labels, get(params, "n_jobs"), fit_params)
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))
     return f"trained {name} ({schema['task']})"
 

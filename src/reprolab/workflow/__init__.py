@@ -2,7 +2,7 @@
 (vcs): runs (what every way of running experiments gives back: RunResult, Runner,
 new names), compose (params.yaml from conf/), ranking (which run is best), experiments,
 experiment_table and experiment_report (`make exps`), sweep (`make sweep`; on a Ray
-cluster ray_sweep, each run by ray_run), search, search_space and search_report
+cluster ray_sweep, each run by ray_run, connected by engine.cluster), search, search_space and search_report
 (`make search`: Optuna trials as experiments), promote and config_edits (`make
 promote`), report, gate and comparability (the PR report and merge gate), verify (byte
 reproducibility), stage_deps (`make deps`: dvc.yaml's code deps from the imports),

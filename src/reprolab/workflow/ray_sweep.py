@@ -10,8 +10,6 @@ that fails in the pipeline is a result, not retried.
 
 from __future__ import annotations
 
-import logging
-import socket
 import tempfile
 import time
 from collections import Counter
@@ -21,6 +19,7 @@ from typing import Any
 
 from reprolab.core.config import load_params, section, whole
 from reprolab.core.errors import ReprolabError
+from reprolab.engine.cluster import connect
 from reprolab.workflow.ray_run import RunSpec, run_experiment
 from reprolab.workflow.runs import RunResult, unused_names
 from reprolab.workflow.vcs import call, dvc, experiment_refs, git
@@ -84,45 +83,6 @@ def push_baseline(remote: str) -> None:
             f"dvc push to {remote!r} failed ({result.stderr.strip().splitlines()[-1:]}); the "
             "runs need the baseline's data there: fix the remote or run `make push`"
         )
-
-
-def _reachable(address: str, timeout: float = 10.0) -> str | None:
-    """None if the head answers on its port, else why not (Ray itself would retry for
-    minutes before giving up)."""
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        return "expected host:port"
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as error:
-        return error.strerror or type(error).__name__
-    return None
-
-
-def connect(address: str | None) -> Any:
-    import ray  # noqa: PLC0415
-
-    where = f"RAY_ADDRESS={address}" if address else "a local Ray instance"
-    hint = (
-        "expected a running Ray cluster (`ray start --head` on the head node; with token "
-        "authentication, RAY_AUTH_MODE=token and the cluster's RAY_AUTH_TOKEN here too), or "
-        "no RAY_ADDRESS for a local one"
-    )
-    problem = _reachable(address) if address else None
-    if problem:
-        raise ReprolabError(f"{where}: cannot connect ({problem}); {hint}")
-    try:
-        ray.init(
-            address=address or None,
-            include_dashboard=False,
-            log_to_driver=False,
-            logging_level=logging.ERROR,
-            configure_logging=False,
-        )
-    except (ConnectionError, RuntimeError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ReprolabError(f"{where}: cannot connect ({reason}); {hint}") from None
-    return ray
 
 
 def _remote_task(ray: Any, settings: RaySettings) -> Any:
