@@ -68,7 +68,11 @@ def fit_on_ray(
     if is_classifier(estimator):
         require_every_class_in_every_shard(labels, settings.workers)
     with ray_cluster(settings.workers * settings.cpus_per_worker) as ray:
-        inbox = ray.remote(num_cpus=0)(_Inbox).remote()
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy  # noqa: PLC0415
+
+        # On the driver's node: a node lost mid-fit must not take the model with it.
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+        inbox = ray.remote(num_cpus=0, scheduling_strategy=here)(_Inbox).remote()
         config = {
             "library": library.name,
             "estimator": estimator,
@@ -97,7 +101,9 @@ def fit_on_ray(
 def _trainer(
     library: EstimatorLibrary, config: dict[str, Any], settings: RayEngine, storage: str
 ) -> Any:
-    from ray.train import FailureConfig, RunConfig, ScalingConfig  # noqa: PLC0415
+    # Train V2 (the default since Ray 2.51), named where it is: `ray.train` re-exports it
+    # only at run time, so a type checker would read the old one.
+    from ray.train.v2.api.config import FailureConfig, RunConfig, ScalingConfig  # noqa: PLC0415
 
     assert library.data_parallel is not None  # require_ray_model checked it
     trainer_class = _named(library.data_parallel.trainer)
@@ -111,7 +117,14 @@ def _trainer(
         run_config=RunConfig(
             name="reprolab-train",
             storage_path=storage,
-            failure_config=FailureConfig(max_failures=settings.max_retries),
+            # A lost worker restarts the fit; when the cluster no longer has the CPUs
+            # for every worker, starting them times out (60 s, Ray's default), which
+            # counts as a controller failure: bounded too, else Ray retries forever.
+            failure_config=FailureConfig(
+                max_failures=settings.max_retries,
+                controller_failure_limit=settings.max_retries,
+                max_preemption_failures=settings.max_retries,
+            ),
         ),
     )
 
@@ -132,14 +145,23 @@ def _run(ray: Any, trainer: Any, inbox: Any) -> None:
     said = None
     while thread.is_alive():
         thread.join(_PROGRESS_SECONDS)
-        done, total = ray.get(inbox.progress.remote())
+        try:
+            done, total = ray.get(inbox.progress.remote(), timeout=_PROGRESS_SECONDS)
+        except Exception:  # progress is news only: the fit's outcome decides
+            continue
         if thread.is_alive() and total and (done, total) != said:
             log.info("round %d of %d (%.0f s)", done, total, time.monotonic() - started)
             said = (done, total)
     if "error" in outcome:
-        raise ReprolabError(
-            f"engine=ray: the fit failed on the cluster: {_reason(outcome['error'])}"
-        )
+        reason = _reason(outcome["error"])
+        if "startup timed out" in str(outcome["error"]):
+            # After a lost worker or node, the restart waits for CPUs that are gone.
+            reason = (
+                "a worker or node was lost and the cluster no longer has the CPUs of every "
+                "worker to fit again (engine.workers x engine.cpus_per_worker); expected "
+                "fewer workers, or the nodes back"
+            )
+        raise ReprolabError(f"engine=ray: the fit failed on the cluster: {reason}")
 
 
 def _reason(error: BaseException) -> str:
