@@ -84,9 +84,17 @@ def predict_on_ray(
 
 
 def predict_with(
-    settings: EngineSettings, model: Any, model_path: Path, frame: pd.DataFrame, method: str
-) -> np.ndarray:
-    """`model.<method>(frame)`, here (engine=local) or on Ray's workers (engine=ray)."""
-    if isinstance(settings, RayEngine):
-        return predict_on_ray(model_path, frame, method, settings)
-    return getattr(model, method)(frame)
+    settings: EngineSettings,
+    model: Any,
+    model_path: Path,
+    frames: list[pd.DataFrame],
+    method: str,
+) -> list[np.ndarray]:
+    """`model.<method>(frame)` for each frame, here (engine=local), or on Ray's workers
+    (engine=ray) in one Ray session for all the frames: each session costs seconds to
+    start."""
+    if not isinstance(settings, RayEngine):
+        return [getattr(model, method)(frame) for frame in frames]
+    answers = predict_on_ray(model_path, pd.concat(frames, ignore_index=True), method, settings)
+    ends = np.cumsum([len(frame) for frame in frames])
+    return [answers[end - len(frame) : end] for frame, end in zip(frames, ends, strict=True)]

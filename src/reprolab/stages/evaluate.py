@@ -35,14 +35,14 @@ def evaluate() -> str:
         )
     }
     if schema["task"] == "regression":
-        predicted = predict_with(engine, model, Paths.model, x, "predict")
+        (predicted,) = predict_with(engine, model, Paths.model, [x], "predict")
         metrics = evaluation.regression_metrics(y_true, predicted)
         plots[Paths.predicted_vs_actual], plots[Paths.residuals] = evaluation.regression_records(
             y_true, predicted
         )
         summary = f"rmse {metrics['rmse']:.4f}, mae {metrics['mae']:.4f}, r2 {metrics['r2']:.4f}"
     else:
-        proba = predict_with(engine, model, Paths.model, x, "predict_proba")
+        (proba,) = predict_with(engine, model, Paths.model, [x], "predict_proba")
         classes = list(model.classes_)
         metrics = evaluation.classification_metrics(y_true, proba, classes)
         plots[Paths.confusion] = evaluation.confusion_records(y_true, proba, classes)

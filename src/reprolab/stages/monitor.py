@@ -43,10 +43,9 @@ def _compare(batches, schema, cfg, engine):
     reference = reference_sample(ParquetColumns(Paths.train), cfg.reference_rows)
     model = load_model(Paths.model)
     columns = feature_columns(schema)
-    predictions = (
-        predict_with(engine, model, Paths.model, reference[columns], "predict"),
-        predict_with(engine, model, Paths.model, current[columns], "predict"),
-    )
+    frames = [reference[columns], current[columns]]
+    on_reference, on_current = predict_with(engine, model, Paths.model, frames, "predict")
+    predictions = (on_reference, on_current)
     performance = production_performance(current, predictions[1], schema)
     return monitor_summary(reference, current, schema, predictions, cfg, performance)
 
