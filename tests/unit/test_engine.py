@@ -33,6 +33,14 @@ def test_the_ray_option_composes_to_typed_settings(params):
             r"^engine.cpus_per_worker: found 1.5",
         ),
         ({"name": "ray", "workers": 2, "cpus_per_worker": 1}, r"missing key 'engine.max_retries'"),
+        (
+            {"name": "local", "out_of_core": "yes", "chunk_rows": 1000},
+            r"^engine.out_of_core: found 'yes'; expected true or false$",
+        ),
+        (
+            {"name": "local", "out_of_core": True, "chunk_rows": 10},
+            r"^engine.chunk_rows: found 10; expected a whole number >= 1000$",
+        ),
     ],
 )
 def test_a_wrong_engine_section_is_one_line_naming_the_key(params, engine, message):

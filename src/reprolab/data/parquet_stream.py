@@ -79,12 +79,26 @@ class ParquetColumns:
     def matrix(self, columns: list[str], dtype: Any = None) -> np.ndarray:
         """`columns` as one 2-D array (rows x columns), filled a column at a time: the
         table is never in memory twice. `dtype`: the array's (default: the columns')."""
-        stored = [self._file.schema_arrow.field(c).type.to_pandas_dtype() for c in columns]
-        dtype = np.dtype(dtype or np.result_type(*stored))
+        dtype = np.dtype(dtype or self.stored_dtype(columns))
         values = np.empty((len(self), len(columns)), dtype=dtype)
         for index, column in enumerate(columns):
             values[:, index] = self[column].to_numpy(dtype=dtype, na_value=np.nan)
         return values
+
+    def stored_dtype(self, columns: list[str]) -> np.dtype:
+        """The type all of `columns` fit in, as stored (float32 for featurize's output)."""
+        stored = [self._file.schema_arrow.field(c).type.to_pandas_dtype() for c in columns]
+        return np.dtype(np.result_type(*stored))
+
+    def matrix_batches(self, columns: list[str], dtype: Any, rows: int) -> Iterator[np.ndarray]:
+        """`columns` as 2-D arrays of `dtype` of up to `rows` rows each, in order: what
+        `matrix` gives, a batch at a time (the values converted the same way)."""
+        for batch in self.arrow_batches(columns, rows):
+            frame = pa.Table.from_batches([batch]).to_pandas()
+            values = np.empty((len(frame), len(columns)), dtype=dtype)
+            for index, column in enumerate(columns):
+                values[:, index] = frame[column].to_numpy(dtype=dtype, na_value=np.nan)
+            yield values
 
     def frame(self, columns: list[str]) -> pd.DataFrame:
         """`columns` as one pandas frame (as `pd.read_parquet` reads them), read a column
@@ -115,11 +129,13 @@ class ParquetColumns:
         self._cached[column] = self[column]
         return self._cached[column]
 
-    def arrow_batches(self, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
-        """The rows (those `keep` keeps) as Arrow batches of up to BATCH_ROWS rows, in
+    def arrow_batches(
+        self, columns: list[str] | None = None, rows: int = BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows (those `keep` keeps) as Arrow batches of up to `rows` rows, in
         order: the file's own types, ready to be written again unchanged."""
         start = 0
-        for batch in self._file.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+        for batch in self._file.iter_batches(batch_size=rows, columns=columns):
             rows = batch.num_rows
             if self.keep is not None:
                 batch = batch.filter(pa.array(self.keep[start : start + rows]))

@@ -11,6 +11,10 @@ from reprolab.core.errors import ReprolabError
 
 @dataclass(frozen=True)
 class LocalEngine:
+    # LightGBM and XGBoost bin their training data from the feature file chunk_rows
+    # rows at a time (model/chunked_fit.py): the same model, a smaller peak.
+    out_of_core: bool = True
+    chunk_rows: int = 250_000
     name: str = "local"
 
 
@@ -29,8 +33,15 @@ def engine_settings(params: dict[str, Any]) -> EngineSettings:
     """The checked `engine` section, or one line naming the key at fault."""
     name = get(params, "engine.name")
     if name == "local":
-        section(params, "engine", ("name",))
-        return LocalEngine()
+        found = section(params, "engine", ("name", "out_of_core", "chunk_rows"))
+        if not isinstance(found["out_of_core"], bool):
+            raise ReprolabError(
+                f"engine.out_of_core: found {found['out_of_core']!r}; expected true or false"
+            )
+        return LocalEngine(
+            out_of_core=found["out_of_core"],
+            chunk_rows=whole(found["chunk_rows"], "engine.chunk_rows", low=1000),
+        )
     if name == "ray":
         found = section(params, "engine", ("name", "workers", "cpus_per_worker", "max_retries"))
         return RayEngine(

@@ -147,10 +147,13 @@ def fit_estimator(
     fit_params: dict[str, Any] | None = None,
 ) -> BaseEstimator:
     """Fit on at most `n_jobs` cores (-1: all), turning scikit-learn's check of the
-    config's values into a user error."""
+    config's values into a user error. `features`: a matrix, or a ChunkedMatrix of the
+    feature file (LightGBM and XGBoost, out of core: model/chunked_fit.py)."""
     from joblib import parallel_config  # noqa: PLC0415
     from sklearn.utils._param_validation import InvalidParameterError  # noqa: PLC0415
     from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
+    from reprolab.model.chunked_fit import ChunkedMatrix, fit_from_chunks  # noqa: PLC0415
 
     if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ReprolabError(f"n_jobs: found {n_jobs!r}; expected -1 (all cores) or a count >= 1")
@@ -175,6 +178,8 @@ def fit_estimator(
             threadpool_limits(None if n_jobs == -1 else n_jobs),
             quiet,
         ):
+            if isinstance(features, ChunkedMatrix):
+                return fit_from_chunks(estimator, features, target, fit_params or {})
             return estimator.fit(features, target, **(fit_params or {}))
     except InvalidParameterError as error:
         raise ReprolabError(f"model: {error}") from None

@@ -237,14 +237,23 @@ def feature_batches(
 
 
 def training_matrix(
-    table: ParquetColumns, preprocessor: ColumnTransformer, target: str, dtype: Any = None
+    table: ParquetColumns,
+    preprocessor: ColumnTransformer,
+    target: str,
+    dtype: Any = None,
+    chunk_rows: int | None = None,
 ) -> Any:
     """The matrix to fit on, from featurize's output: its encoded columns read one by one
-    into one array (of `dtype`, default the stored precision: no other copy), or, when
-    featurize kept the input columns because the encoded matrix is sparse and too large
-    as a dense one, encoded here."""
+    into one array (of `dtype`, default the stored precision: no other copy), or, with
+    `chunk_rows`, left in the file to be read that many rows at a time (ChunkedMatrix);
+    when featurize kept the input columns because the encoded matrix is sparse and too
+    large as a dense one, encoded here."""
+    from reprolab.model.chunked_fit import ChunkedMatrix  # noqa: PLC0415
+
     found = [column for column in table.columns if column != target]
     if found == list(preprocessor.get_feature_names_out()):
+        if chunk_rows:
+            return ChunkedMatrix(table, found, chunk_rows, dtype or table.stored_dtype(found))
         return table.matrix(found, dtype)
     if preprocessor.sparse_output_ and found == list(preprocessor.feature_names_in_):
         return preprocessor.transform(pd.concat(list(table.batches(found)), ignore_index=True))

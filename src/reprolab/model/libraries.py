@@ -18,7 +18,10 @@ An entry says what the rest of the code needs to know of a library:
   become one line naming the model; `fatal_lines`: the prefix of lines its native code
   prints on stderr before raising (held back: the error says it once);
 - `data_parallel`: how it fits one model over several Ray Train workers (engine=ray,
-  engine/ray_fit.py), or None: it cannot.
+  engine/ray_fit.py), or None: it cannot;
+- `from_chunks`: the function ("module.function") that trains its booster from the
+  feature file a chunk of rows at a time (engine.out_of_core, model/chunked_fit.py),
+  or None: it fits in memory.
 """
 
 from __future__ import annotations
@@ -145,6 +148,7 @@ class EstimatorLibrary:
     native_errors: bool = False
     fatal_lines: str | None = None
     data_parallel: DataParallel | None = None
+    from_chunks: str | None = None
 
     @property
     def prefix(self) -> str:
@@ -212,6 +216,7 @@ LIBRARIES = (
             join=_lightgbm_join,
             leave=_lightgbm_leave,
         ),
+        from_chunks="reprolab.model.chunked_fit.lightgbm_from_chunks",
     ),
     EstimatorLibrary(
         name="xgboost",
@@ -234,6 +239,7 @@ LIBRARIES = (
             join=_xgboost_join,
             leave=_xgboost_leave,
         ),
+        from_chunks="reprolab.model.chunked_fit.xgboost_from_chunks",
     ),
 )
 

@@ -9,7 +9,8 @@ def train() -> str:
     from reprolab.core.files import log, read_yaml
     from reprolab.data.columns import values_array
     from reprolab.data.parquet_stream import ParquetColumns
-    from reprolab.engine.settings import RayEngine, engine_settings
+    from reprolab.engine.settings import LocalEngine, RayEngine, engine_settings
+    from reprolab.model.chunked_fit import fits_from_chunks
     from reprolab.model.estimators import (
         build_estimator,
         build_inference_pipeline,
@@ -36,8 +37,12 @@ def train() -> str:
         raise ReprolabError(f"{Paths.train_features}: column {target!r} (the target) not found")
     labels = values_array(table[target])
     fit_params = use_categorical_codes(estimator, native_categorical_mask(preprocessor))
-    # Read a column at a time, in the precision that makes the fit's peak smallest.
-    matrix = training_matrix(table, preprocessor, target, fit_dtype(estimator))
+    # Read a column at a time, in the precision that makes the fit's peak smallest; or
+    # a chunk of rows at a time by the library itself, out of core.
+    chunk_rows = None
+    if isinstance(engine, LocalEngine) and engine.out_of_core and fits_from_chunks(estimator):
+        chunk_rows = engine.chunk_rows
+    matrix = training_matrix(table, preprocessor, target, fit_dtype(estimator), chunk_rows)
     name = type(unwrapped(estimator)).__name__
     log.info("fitting %s on %d rows x %d features", name, *matrix.shape)
     release_freed_memory()  # the fit's copies of the matrix are the stage's peak
