@@ -14,7 +14,7 @@ class LocalEngine:
     # LightGBM and XGBoost bin their training data from the feature file chunk_rows
     # rows at a time (model/chunked_fit.py): the same model, a smaller peak.
     out_of_core: bool = True
-    chunk_rows: int = 250_000
+    chunk_rows: int = 50_000
     name: str = "local"
 
 

@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, is_classifier
 
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import log
+from reprolab.core.shell import release_freed_memory
 from reprolab.data.parquet_stream import ParquetColumns
 
 # Rows the wrapper's own fit sees, besides one row of each class.
@@ -45,11 +46,22 @@ class ChunkedMatrix:
         return len(self.table), len(self.columns)
 
     def chunks(self) -> Iterator[np.ndarray]:
-        return self.table.matrix_batches(self.columns, self.dtype, self.chunk_rows)
+        for chunk in self.table.matrix_batches(self.columns, self.dtype, self.chunk_rows):
+            # A chunk's many small blocks (a column of a batch each) stay in glibc's heap
+            # once freed, the heap growing with the file: given back after each one.
+            release_freed_memory()
+            yield chunk
+
+    def column(self, name: str) -> np.ndarray:
+        """One whole column, converted as `chunks` converts it."""
+        return self.table[name].to_numpy(dtype=self.dtype, na_value=np.nan)
 
     def take(self, rows: np.ndarray) -> np.ndarray:
-        frame = self.table.take(rows, self.columns)
-        return frame.to_numpy(dtype=self.dtype, na_value=np.nan)
+        """The rows at positions `rows`, read a column at a time (one column held)."""
+        taken = np.empty((len(rows), len(self.columns)), dtype=self.dtype)
+        for index, name in enumerate(self.columns):
+            taken[:, index] = self.column(name)[rows]
+        return taken
 
 
 def fit_from_chunks(
@@ -127,6 +139,22 @@ def lightgbm_from_chunks(
 
     window = _RowWindow(matrix)
 
+    class FileDataset(lightgbm.Dataset):
+        # Dataset.__sample, as its name-mangled name overrides it.
+        def _Dataset__sample(self, *, seqs: Any, total_nrow: int) -> tuple[list, list]:  # noqa: N802
+            """LightGBM's sample of rows for its bin bounds, read a column at a time.
+            Its own asks the Sequence for each of 200,000 rows and holds them as
+            a list of arrays (~160 MB whatever the table's size); this gives the same
+            values: each column's sampled values, in float64, but for zeros."""
+            rows = self._create_sample_indices(total_nrow=total_nrow)
+            values, positions = [], []
+            for name in matrix.columns:
+                sampled = matrix.column(name)[rows].astype(np.float64)
+                kept = (np.abs(sampled) > lightgbm.basic.ZERO_THRESHOLD) | np.isnan(sampled)
+                values.append(sampled[kept])
+                positions.append(np.flatnonzero(kept).astype(np.int32))
+            return values, positions
+
     class FileRows(lightgbm.Sequence):
         batch_size = matrix.chunk_rows
 
@@ -147,7 +175,7 @@ def lightgbm_from_chunks(
     # derives from the model's seed for a matrix but not for a Sequence: given as the
     # model's own fit resolved it, the sample (and so the bins) are the matrix's.
     seed = re.search(r"\[data_random_seed: (-?\d+)\]", wrapper.booster_.model_to_string())
-    data = lightgbm.Dataset(
+    data = FileDataset(
         FileRows(),
         label=codes,
         categorical_feature=fit_params.get("categorical_feature", "auto"),
