@@ -99,9 +99,11 @@ def test_predictions_through_ray_data_equal_the_models_own(repo, lightgbm_on_ray
 
 
 def test_an_xgboost_regressor_on_two_nodes_gives_the_same_bytes_twice(repo, nodes):
-    result = exp_run(repo, "houses-on-ray", *HOUSE_DATA, "model=xgboost_regressor", *ON_RAY)
+    # Up to train only: predictions through Ray Data are checked on the LightGBM run.
+    overrides = [*HOUSE_DATA, "model=xgboost_regressor", *ON_RAY]
+    args = [a for o in overrides for a in ("-S", o)]
+    result = run(repo, "dvc", "exp", "run", "-n", "houses-on-ray", *args, "train")
     assert "fitting on Ray: 2 workers x 1 CPU(s)" in result.stderr
-    assert "predict on Ray:" in result.stderr
     first = _md5(repo / "models/model.skops")
     assert _train_again(repo) == first
 

@@ -30,6 +30,7 @@ from reprolab.core.files import log
 from reprolab.engine.cluster import ray_cluster
 from reprolab.engine.settings import RayEngine
 from reprolab.engine.shards import require_every_class_in_every_shard, shard_rows
+from reprolab.model.chunked_fit import ChunkedMatrix
 from reprolab.model.estimators import booster_models, fit_estimator, unwrapped
 from reprolab.model.libraries import EstimatorLibrary, library_by_name, library_of
 from reprolab.model.persistence import load_model_bytes, model_bytes
@@ -57,7 +58,7 @@ def require_ray_model(estimator: BaseEstimator) -> EstimatorLibrary:
 
 def fit_on_ray(
     estimator: BaseEstimator,
-    matrix: np.ndarray,
+    matrix: np.ndarray | ChunkedMatrix,
     labels: np.ndarray,
     fit_params: dict[str, Any],
     settings: RayEngine,
@@ -78,7 +79,7 @@ def fit_on_ray(
             "estimator": estimator,
             "fit_params": fit_params,
             "threads": settings.cpus_per_worker,
-            "shards": [ray.put((matrix[rows], labels[rows])) for rows in shards],
+            "shards": [ray.put((_share(matrix, rows), labels[rows])) for rows in shards],
             "inbox": inbox,
         }
         log.info(
@@ -96,6 +97,12 @@ def fit_on_ray(
     if data is None:
         raise ReprolabError("engine=ray: the fit ended without a model from rank 0")
     return load_model_bytes(data, "the model from Ray worker 0")
+
+
+def _share(matrix: Any, rows: np.ndarray) -> Any:
+    """A rank's rows; from the feature file a column at a time when the matrix was left
+    there (the driver then never holds more than one share)."""
+    return matrix.take(rows) if isinstance(matrix, ChunkedMatrix) else matrix[rows]
 
 
 def _trainer(

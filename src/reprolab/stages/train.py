@@ -8,7 +8,7 @@ def train() -> str:
     from reprolab.core.errors import ReprolabError
     from reprolab.core.files import log, read_yaml
     from reprolab.data.columns import values_array
-    from reprolab.data.parquet_stream import ParquetColumns
+    from reprolab.data.parquet_stream import BATCH_ROWS, ParquetColumns
     from reprolab.engine.settings import LocalEngine, RayEngine, engine_settings
     from reprolab.model.chunked_fit import fits_from_chunks
     from reprolab.model.estimators import (
@@ -42,6 +42,8 @@ def train() -> str:
     chunk_rows = None
     if isinstance(engine, LocalEngine) and engine.out_of_core and fits_from_chunks(estimator):
         chunk_rows = engine.chunk_rows
+    elif isinstance(engine, RayEngine):
+        chunk_rows = BATCH_ROWS  # each rank's share is read from the file on its own
     matrix = training_matrix(table, preprocessor, target, fit_dtype(estimator), chunk_rows)
     name = type(unwrapped(estimator)).__name__
     log.info("fitting %s on %d rows x %d features", name, *matrix.shape)
