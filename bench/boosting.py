@@ -15,16 +15,12 @@ its peak RSS, the model file's size and the test metrics.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import platform
 import re
 import sys
-import tempfile
 from pathlib import Path
 
-from scale import ROOT, measured  # the sibling benchmark: one way to time a stage
+from scale import ROOT, measured, sizes_in_scratch  # the sibling benchmark: one way to time a stage
 
 # model option -> overrides that match the others' settings (conf/model defaults
 # already agree on 200 rounds, learning rate 0.1; XGBoost grows by depth unless told).
@@ -66,24 +62,19 @@ def run_size(rows: int, parent: Path) -> list[tuple]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    args = parser.parse_args()
-    print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    with tempfile.TemporaryDirectory(dir=ROOT.parent) as tmp:
-        for rows in args.rows:
-            results = run_size(rows, Path(tmp))
-            print(f"\n## {rows:,} rows (test split {results[0][5]['test_rows']:,} rows)")
+    for rows, tmp in sizes_in_scratch(__doc__.splitlines()[0], [1_000_000, 10_000_000]):
+        results = run_size(rows, tmp)
+        print(f"\n## {rows:,} rows (test split {results[0][5]['test_rows']:,} rows)")
+        print(
+            "| model | train stage s | dvc repro -s train s | peak RSS MiB | model file MiB "
+            "| balanced accuracy | log loss |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for option, fit, wall, rss, size, m in results:
             print(
-                "| model | train stage s | dvc repro -s train s | peak RSS MiB | model file MiB "
-                "| balanced accuracy | log loss |"
+                f"| {option} | {fit:.1f} | {wall:.1f} | {rss:.0f} | {size:.1f} | "
+                f"{m['balanced_accuracy']:.4f} | {m['log_loss']:.4f} |"
             )
-            print("|---|---:|---:|---:|---:|---:|---:|")
-            for option, fit, wall, rss, size, m in results:
-                print(
-                    f"| {option} | {fit:.1f} | {wall:.1f} | {rss:.0f} | {size:.1f} | "
-                    f"{m['balanced_accuracy']:.4f} | {m['log_loss']:.4f} |"
-                )
 
 
 if __name__ == "__main__":

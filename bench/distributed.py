@@ -21,17 +21,14 @@ in-memory train's peak, and the 2-worker fit's wall against the 1-worker one's.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
 from boosting import stage_seconds  # the sibling benchmarks: one way to time a stage
-from scale import ENV, ROOT, measured
+from scale import ENV, ROOT, measured, sizes_in_scratch
 
 VARIANTS = {
     "local, in memory": ["engine=local", "engine.out_of_core=false"],
@@ -146,13 +143,8 @@ def print_table(rows: int, results: list[tuple]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    args = parser.parse_args()
-    print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    with tempfile.TemporaryDirectory(dir=ROOT.parent) as tmp:
-        for rows in args.rows:
-            print_table(rows, run_size(rows, Path(tmp)))
+    for rows, tmp in sizes_in_scratch(__doc__.splitlines()[0], [1_000_000, 10_000_000]):
+        print_table(rows, run_size(rows, tmp))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,36 +72,44 @@ def run_size(rows: int, parent: Path) -> list[tuple[str, float, float, float]]:
     return results
 
 
+def sizes_in_scratch(description: str, default: list[int]) -> Iterator[tuple[int, Path]]:
+    """The benchmarks' command line (`--rows N ...`): each size with a scratch directory
+    beside the repository, after a line naming the machine."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rows", type=int, nargs="+", default=default)
+    args = parser.parse_args()
+    print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    with tempfile.TemporaryDirectory(dir=ROOT.parent) as tmp:
+        for rows in args.rows:
+            yield rows, Path(tmp)
+
+
 def exponent(small: tuple[int, float], large: tuple[int, float]) -> float:
     """k in cost ~ rows^k between two sizes."""
     return math.log(large[1] / small[1]) / math.log(large[0] / small[0])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
-    args = parser.parse_args()
     totals = []
-    print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    with tempfile.TemporaryDirectory(dir=ROOT.parent) as tmp:
-        for rows in args.rows:
-            results = run_size(rows, Path(tmp))
-            wall = sum(r[1] for r in results)
-            peak = max(r[3] for r in results)
-            totals.append((rows, wall, peak))
-            seconds = {stage: wall_s for stage, wall_s, _, _ in results}
-            print(f"\n## {rows:,} rows: {wall:.1f} s, peak RSS {peak:.0f} MiB")
-            # Issue 18's targets: whole pipeline <= 1.3x train; validate <= 10% of train.
-            largest = max(results, key=lambda r: r[3])[0]
-            print(
-                f"pipeline / train {wall / seconds['train']:.2f}; "
-                f"validate / train {seconds['validate'] / seconds['train']:.2f}; "
-                f"largest stage: {largest}"
-            )
-            print("| stage | wall s (dvc repro -s) | stage body s | peak RSS MiB |")
-            print("|---|---:|---:|---:|")
-            for stage, seconds, own, rss in results:
-                print(f"| {stage} | {seconds:.1f} | {own:.1f} | {rss:.0f} |")
+    sizes = sizes_in_scratch(__doc__.splitlines()[0], [100_000, 1_000_000, 10_000_000])
+    for rows, tmp in sizes:
+        results = run_size(rows, tmp)
+        wall = sum(r[1] for r in results)
+        peak = max(r[3] for r in results)
+        totals.append((rows, wall, peak))
+        seconds = {stage: wall_s for stage, wall_s, _, _ in results}
+        print(f"\n## {rows:,} rows: {wall:.1f} s, peak RSS {peak:.0f} MiB")
+        # Issue 18's targets: whole pipeline <= 1.3x train; validate <= 10% of train.
+        largest = max(results, key=lambda r: r[3])[0]
+        print(
+            f"pipeline / train {wall / seconds['train']:.2f}; "
+            f"validate / train {seconds['validate'] / seconds['train']:.2f}; "
+            f"largest stage: {largest}"
+        )
+        print("| stage | wall s (dvc repro -s) | stage body s | peak RSS MiB |")
+        print("|---|---:|---:|---:|")
+        for stage, seconds, own, rss in results:
+            print(f"| {stage} | {seconds:.1f} | {own:.1f} | {rss:.0f} |")
     if len(totals) > 1:
         print("\n## Growth with rows (cost ~ rows^k)")
         print("| from | to | time x | k time | peak RSS x | k memory |")
