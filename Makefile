@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify deps push pull serve predict bench bench-sweep bench-serving bench-scale bench-search bench-boosting bench-distributed clean
+.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify deps push pull serve predict bench bench-sweep bench-serving bench-scale bench-search bench-boosting bench-distributed register assign registry clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -102,6 +102,17 @@ deps: install ## Rewrite each stage's code deps in dvc.yaml from its imports (a 
 BASE ?= main
 report: install ## Write reports/pr_report.md: workspace vs BASE (default main); exit 1 if the gate fails
 	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.report --base $(BASE)
+
+BUMP ?= patch
+register: install ## Register HEAD's model as a version (BUMP=patch|minor|major; FORCE=1 REASON="..." past the gate)
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.registry register --bump $(BUMP) $(if $(FORCE),--force) $(if $(REASON),--reason "$(REASON)")
+
+assign: install ## Assign a stage to a version, in the stage order (STAGE=dev|staging|prod VERSION=vX.Y.Z)
+	@test -n "$(STAGE)" || { echo "usage: make assign STAGE=<stage> [VERSION=vX.Y.Z]  (see make registry)"; exit 2; }
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.registry assign --stage $(STAGE) $(if $(VERSION),--version $(VERSION))
+
+registry: install ## Show the registry: versions, stages, who and when
+	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.registry show
 
 gate: install ## One-line merge verdict: workspace vs BASE (default main); exit 1 if it fails
 	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.report --base $(BASE) --gate-only

@@ -93,6 +93,11 @@ def dvc(*args: str, cwd: Path | None = None) -> str:
     return call("dvc", *args, cwd=cwd).stdout
 
 
+def gto(*args: str, cwd: Path | None = None) -> str:
+    """GTO, the model registry's git tags (model@v1.2.0, model#prod#3)."""
+    return call("gto", *args, cwd=cwd).stdout
+
+
 def repair_dvc_lock(root: Path = Path()) -> bool:
     """Remove DVC's read-write lock file when a killed DVC process left it half-written
     (every DVC command then fails: "Unable to read RWLock-file ... JSON structure is

@@ -1,0 +1,164 @@
+"""The model registry with the real git, GTO and DVC in a temp repository with a local
+DVC remote: registering needs a clean, committed build, pushes the model and schema
+to the remote after saying so, passes the gate against prod or is forced with a
+reason, and happens once per commit; stages follow their order; prod rolls back to an
+older version; what is refused is one line and leaves the tags as they were."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+
+import pytest
+
+from .helpers import clean_workspace, run
+
+pytestmark = pytest.mark.pipeline
+
+
+def registry(repo, *args, check=True):
+    return run(repo, sys.executable, "-m", "reprolab.workflow.registry", *args, check=check)
+
+
+def tags(repo) -> list[str]:
+    return sorted(run(repo, "git", "tag", "--list").stdout.split())
+
+
+def refused(result, words: str) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and words in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def storage(repo, tmp_path_factory):
+    """The repo built and committed with a DVC remote of its own (a local directory)."""
+    remote = tmp_path_factory.mktemp("dvc-remote")
+    run(repo, "dvc", "remote", "add", "-f", "-d", "local", str(remote))
+    run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "a DVC remote for the registry")
+    return remote
+
+
+@pytest.fixture
+def fresh(repo, storage):
+    """HEAD's files and outputs, and no registry tags: each test starts from nothing."""
+    clean_workspace(repo)
+    for tag in tags(repo):
+        run(repo, "git", "tag", "-d", tag)
+    return repo
+
+
+def _stage_holder(repo, stage: str) -> str | None:
+    shown = json.loads(run(repo, "gto", "show", "--json").stdout or "{}")
+    return (shown.get("model") or {}).get("stage", {}).get(stage)
+
+
+def _commit_a_change(repo, message: str) -> None:
+    with (repo / "README.md").open("a", encoding="utf-8") as readme:
+        readme.write(f"\n{message}\n")
+    run(repo, "git", "commit", "-qam", message)
+
+
+def test_register_needs_a_clean_pushed_build_and_registers_a_commit_once(fresh, storage):
+    repo = fresh
+    (repo / "README.md").write_text("edited\n", encoding="utf-8")
+    refused(registry(repo, "register", check=False), "1 uncommitted change(s) (first: M README.md)")
+    assert tags(repo) == []
+    clean_workspace(repo)
+
+    shutil.rmtree(storage)  # a remote without the model: registering pushes it
+    storage.mkdir()
+    first = registry(repo, "register")
+    # The model goes to the remote; its schema (like the metrics) is kept in git.
+    assert "register: pushing models/model.skops to the DVC remote" in first.stdout
+    head = run(repo, "git", "rev-parse", "--short=7", "HEAD").stdout.strip()
+    assert f"registered model@v0.0.1 at {head}" in first.stdout
+    assert tags(repo) == ["model@v0.0.1"]
+    shipped = ("models/model.skops", "reports/schema.yaml")
+    in_remote = run(repo, "dvc", "status", "--cloud", "--json", *shipped).stdout
+    assert json.loads(in_remote) == {}
+    message = run(repo, "git", "tag", "-l", "--format=%(contents)", "model@v0.0.1").stdout
+    metrics = json.loads((repo / "metrics/evaluate.json").read_text())
+    assert json.loads(re.search(r"^metrics: (.*)$", message, re.M).group(1)) == metrics
+    assert '"data/raw/dataset.parquet": "' in message
+
+    refused(registry(repo, "register", check=False), f"HEAD ({head}) is already registered")
+    assert tags(repo) == ["model@v0.0.1"]
+
+
+def test_stages_follow_their_order_and_prod_rolls_back(fresh):
+    repo = fresh
+    registry(repo, "register")
+    refused(registry(repo, "assign", "--stage", "prod", check=False),
+            "model@v0.0.1 never held 'staging', which comes before 'prod'")  # fmt: skip
+    refused(registry(repo, "assign", "--stage", "staging", check=False), "never held 'dev'")
+    for stage in ("dev", "staging", "prod"):
+        assert (
+            f"assigned '{stage}' to model@v0.0.1"
+            in registry(repo, "assign", "--stage", stage).stdout
+        )
+    # A second version, gated against the first in prod (same model: it passes).
+    _commit_a_change(repo, "a second version")
+    second = registry(repo, "register", "--bump", "minor")
+    assert "gate against model@v0.0.1 (prod): PASS" in second.stdout
+    assert "registered model@v0.1.0" in second.stdout
+    for stage in ("dev", "staging", "prod"):
+        registry(repo, "assign", "--stage", stage)  # the latest version by default
+    assert _stage_holder(repo, "prod") == "v0.1.0"
+    # Rollback: the older version held staging once, so it may hold prod again.
+    registry(repo, "assign", "--stage", "prod", "--version", "v0.0.1")
+    assert _stage_holder(repo, "prod") == "v0.0.1"
+    shown = registry(repo, "show").stdout.splitlines()
+    assert shown[:4] == [
+        "stages, in order: dev -> staging -> prod",
+        "  dev        v0.1.0",
+        "  staging    v0.1.0",
+        "  prod       v0.0.1",
+    ]
+    newest = shown[5].split(" | ")
+    assert newest[1:5] == ["assignment", "v0.0.1", "prod", "Pipeline Test"]  # who: git's author
+
+
+def test_a_failing_gate_refuses_unless_forced_with_a_reason(fresh):
+    repo = fresh
+    registry(repo, "register")
+    for stage in ("dev", "staging", "prod"):
+        registry(repo, "assign", "--stage", stage)
+    # The same model under thresholds no model meets: the gate against prod fails.
+    config = repo / "conf/config.yaml"
+    impossible = "  thresholds:\n" + "".join(
+        f"    {metric}: {bound}\n"
+        for metric, bound in [("balanced_accuracy", 1.01), ("accuracy", 1.01), ("log_loss", 0.0)]
+    )
+    text = re.sub(r"^  thresholds:\n(?:    .*\n)+", impossible, config.read_text(), flags=re.M)
+    config.write_text(text)
+    run(repo, sys.executable, "-m", "reprolab.workflow.compose")
+    run(repo, "dvc", "repro")
+    run(repo, "git", "commit", "-qam", "thresholds no model meets")
+    before = tags(repo)
+    refused(registry(repo, "register", check=False),
+            "the gate against model@v0.0.1 (prod, ")  # fmt: skip
+    assert tags(repo) == before
+    forced = registry(repo, "register", "--force", "--reason", "accepted by the model owner")
+    assert "registered model@v0.0.2" in forced.stdout
+    message = run(repo, "git", "tag", "-l", "--format=%(contents)", "model@v0.0.2").stdout
+    assert "forced past the gate: accepted by the model owner" in message
+
+
+def test_an_unknown_stage_or_version_is_one_line_and_changes_nothing(fresh):
+    repo = fresh
+    refused(registry(repo, "assign", "--stage", "dev", check=False),
+            "no version of model is registered")  # fmt: skip
+    registry(repo, "register")
+    before = tags(repo)
+    refused(registry(repo, "assign", "--stage", "qa", check=False),
+            "STAGE: found 'qa'; expected one of dev, staging, prod")  # fmt: skip
+    refused(registry(repo, "assign", "--stage", "dev", "--version", "v9.9.9", check=False),
+            "VERSION: model@v9.9.9 is not registered; expected one of: v0.0.1")  # fmt: skip
+    refused(registry(repo, "register", "--bump", "huge", check=False), "BUMP: found 'huge'")
+    assert tags(repo) == before
