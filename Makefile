@@ -79,12 +79,19 @@ promote: install ## Write experiment EXP's config into conf/ and restore its out
 	@test -n "$(EXP)" || { echo "usage: make promote EXP=<experiment name>  (see make exps)"; exit 2; }
 	PYTHONPATH=src $(BIN)/python -m reprolab.workflow.promote $(EXP)
 
-serve: install ## Serve the trained model over HTTP (serve.host:serve.port; run `make repro` first)
-	PYTHONPATH=src $(BIN)/python -m reprolab.serve.app
+# STAGE=prod: the registered version that holds the stage, fetched from the DVC remote
+# into ~/.cache/reprolab/registry (docs/registry.md), instead of the workspace's model.
+FETCHED = $$(PYTHONPATH=src $(BIN)/python -m reprolab.workflow.registry fetch --stage $(STAGE))
+serve: install ## Serve the trained model over HTTP (serve.host:serve.port; STAGE=prod: that registered version)
+	@if [ -n "$(STAGE)" ]; then folder=$(FETCHED) || exit 1; \
+	  PYTHONPATH=src $(BIN)/python -m reprolab.serve.app --served "$$folder" --stage $(STAGE); \
+	else PYTHONPATH=src $(BIN)/python -m reprolab.serve.app; fi
 
-predict: install ## Score a file with the trained model (INPUT=<csv|parquet> OUTPUT=<csv|parquet>)
-	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make predict INPUT=<file> OUTPUT=<file>"; exit 2; }
-	PYTHONPATH=src $(BIN)/python -m reprolab.serve.predict --input $(INPUT) --output $(OUTPUT)
+predict: install ## Score a file with the trained model (INPUT=<csv|parquet> OUTPUT=<csv|parquet> [STAGE=prod])
+	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make predict INPUT=<file> OUTPUT=<file> [STAGE=<stage>]"; exit 2; }
+	@if [ -n "$(STAGE)" ]; then folder=$(FETCHED) || exit 1; \
+	  PYTHONPATH=src $(BIN)/python -m reprolab.serve.predict --served "$$folder" --input $(INPUT) --output $(OUTPUT); \
+	else PYTHONPATH=src $(BIN)/python -m reprolab.serve.predict --input $(INPUT) --output $(OUTPUT); fi
 
 REMOTE ?=
 push: install ## Push DVC-tracked data and outputs to the DVC remote (REMOTE=<name>, default: the default remote)

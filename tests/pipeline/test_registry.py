@@ -6,14 +6,22 @@ older version; what is refused is one line and leaves the tags as they were."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
+import subprocess
 import sys
+import time
+from pathlib import Path
 
+import httpx
+import pandas as pd
 import pytest
+import yaml
 
-from .helpers import clean_workspace, run
+from .helpers import clean_workspace, project_env, run, set_conf_value
+from .s3_server import free_port
 
 pytestmark = pytest.mark.pipeline
 
@@ -150,7 +158,9 @@ def test_a_failing_gate_refuses_unless_forced_with_a_reason(fresh):
     assert "forced past the gate: accepted by the model owner" in message
 
 
-def test_an_unknown_stage_or_version_is_one_line_and_changes_nothing(fresh):
+def test_an_unknown_stage_or_version_is_one_line_and_changes_nothing(
+    fresh, storage, tmp_path, monkeypatch
+):
     repo = fresh
     refused(registry(repo, "assign", "--stage", "dev", check=False),
             "no version of model is registered")  # fmt: skip
@@ -162,3 +172,105 @@ def test_an_unknown_stage_or_version_is_one_line_and_changes_nothing(fresh):
             "VERSION: model@v9.9.9 is not registered; expected one of: v0.0.1")  # fmt: skip
     refused(registry(repo, "register", "--bump", "huge", check=False), "BUMP: found 'huge'")
     assert tags(repo) == before
+    # A version whose model the remote does not hold cannot be served by stage from a
+    # clone without it in its own DVC cache.
+    registry(repo, "assign", "--stage", "dev")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    shutil.rmtree(storage)
+    storage.mkdir()
+    refused(registry(clone, "fetch", "--stage", "dev", check=False),
+            "the model of model@v0.0.1 could not be fetched from the DVC remote")  # fmt: skip
+    assert not list((tmp_path / "cache").rglob("model.skops"))
+
+
+@contextlib.contextmanager
+def _service(repo, folder, stage):
+    """The service of a fetched version (as `make serve STAGE=...` starts it) on a free port."""
+    port = free_port()
+    env = {**project_env(), "REPROLAB_SERVED": str(folder), "REPROLAB_SERVED_STAGE": stage}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "reprolab.serve.app:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port)],
+        cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{url}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if server.poll() is not None:
+                    pytest.fail(f"uvicorn exited: {server.stderr.read()}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _fetched(repo, stage):
+    result = registry(repo, "fetch", "--stage", stage)
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def test_serving_by_stage_answers_with_that_version_and_rolls_back(fresh, tmp_path, monkeypatch):
+    repo = fresh
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # fetched versions go here
+    refused(registry(repo, "fetch", "--stage", "prod", check=False),
+            "no version of model holds 'prod'")  # fmt: skip
+    registry(repo, "register")
+    for stage in ("dev", "staging", "prod"):
+        registry(repo, "assign", "--stage", stage)
+    first_model = (repo / "models/model.skops").read_bytes()
+    # A second version: another seed, so another split and another model (the gate
+    # cannot compare different test sets: forced, with the reason).
+    seed = yaml.safe_load((repo / "params.yaml").read_text())["seed"]
+    set_conf_value(repo, "conf/config.yaml", "seed", seed + 1)
+    run(repo, "dvc", "repro")
+    run(repo, "git", "commit", "-qam", "another seed")
+    registry(repo, "register", "--force", "--reason", "a new split")
+    for stage in ("dev", "staging", "prod"):
+        registry(repo, "assign", "--stage", stage)
+    clean_workspace(repo)
+    second_model = (repo / "models/model.skops").read_bytes()
+    assert first_model != second_model
+
+    folder = _fetched(repo, "prod")
+    assert (folder / "models/model.skops").read_bytes() == second_model
+    assert not folder.is_relative_to(repo)  # outside the workspace
+    rows = pd.read_parquet(repo / "data/interim/test.parquet").head(20)
+    records = json.loads(rows.drop(columns=["species"]).to_json(orient="records"))
+    with _service(repo, folder, "prod") as url:
+        assert httpx.get(f"{url}/health").json() == {
+            "status": "ok", "version": "v0.0.2", "stage": "prod"
+        }  # fmt: skip
+        meta = httpx.get(f"{url}/metadata").json()
+        commit = run(repo, "git", "rev-list", "-n", "1", "model@v0.0.2").stdout.strip()
+        assert (meta["version"], meta["stage"], meta["git_revision"]) == ("v0.0.2", "prod", commit)
+        served = httpx.post(f"{url}/predict", json={"records": records}).json()["predictions"]
+    from reprolab.model.persistence import load_model
+
+    expected = load_model(folder / "models/model.skops").predict(rows.drop(columns=["species"]))
+    assert [p["prediction"] for p in served] == list(expected)
+    # Batch prediction by stage: the same version's predictions.
+    out = tmp_path / "scored.csv"
+    run(repo, sys.executable, "-m", "reprolab.serve.predict", "--served", str(folder),
+        "--input", str(repo / "data/interim/test.parquet"), "--output", str(out))  # fmt: skip
+    assert list(pd.read_csv(out)["prediction"].head(20)) == list(expected)
+
+    # Rollback: prod back to the first version; a restart serves it.
+    registry(repo, "assign", "--stage", "prod", "--version", "v0.0.1")
+    older = _fetched(repo, "prod")
+    assert (older / "models/model.skops").read_bytes() == first_model
+    with _service(repo, older, "prod") as url:
+        assert httpx.get(f"{url}/health").json()["version"] == "v0.0.1"
+
+    # A fresh clone with only the DVC remote and the tags serves prod.
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "clone-cache"))
+    in_clone = _fetched(clone, "prod")
+    assert (in_clone / "models/model.skops").read_bytes() == first_model

@@ -79,7 +79,8 @@ def service(repo):
 
 
 def test_health_metadata_and_docs(service):
-    assert httpx.get(f"{service}/health").json() == {"status": "ok"}
+    # The workspace's model: no registered version or stage.
+    assert httpx.get(f"{service}/health").json() == {"status": "ok", "version": None, "stage": None}
     meta = httpx.get(f"{service}/metadata").json()
     assert meta["model"]["task"] == "classification" and meta["model"]["target"] == "species"
     assert [f["name"] for f in meta["input_schema"]["features"]][-2:] == ["island", "sex"]

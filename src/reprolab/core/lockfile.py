@@ -39,19 +39,23 @@ def locked_hashes(lock_text: str) -> dict[str, str]:
     return hashes
 
 
-def require_locked(paths: list[Path], lock: Path = LOCK_FILE, allow_unlisted: bool = False) -> None:
+def require_locked(
+    paths: list[Path], lock: Path = LOCK_FILE, allow_unlisted: bool = False, root: Path = Path()
+) -> None:
     """Refuse, naming the file and the fix, unless every path hashes as dvc.lock records.
 
     `allow_unlisted`: a file dvc.lock does not list at all (a model trained elsewhere) is
     accepted; a listed file whose hash differs never is, since it claims to be the
-    pipeline's output and is not.
+    pipeline's output and is not. `root`: where the paths (as dvc.lock names them) are,
+    for a registered version fetched outside the workspace with its commit's dvc.lock.
     """
     try:
         hashes = locked_hashes(lock.read_text(encoding="utf-8"))
     except FileNotFoundError:
         hashes = {}
-    for path in paths:
-        key = path.as_posix()
+    for name in paths:
+        key = name.as_posix()
+        path = root / name
         if not path.is_file():
             raise ReprolabError(f"{path}: file not found; expected the pipeline's output: {FIX}")
         if key not in hashes:

@@ -11,6 +11,13 @@ Run from the repository root, after `dvc repro`.
 At start the model and schema files must be the ones dvc.lock records (else one line
 names the fix: `dvc checkout`); `--allow-unlisted-model` (or the environment variable
 REPROLAB_ALLOW_UNLISTED_MODEL=1) serves a model file that dvc.lock does not list.
+
+    make serve STAGE=prod   # the registered version that holds prod (docs/registry.md)
+
+`--served DIR --stage prod`: serve a registered version fetched by
+`python -m reprolab.workflow.registry fetch --stage prod` (its model checked against
+its own commit's dvc.lock) instead of the workspace's files; /health and /metadata
+say which version and stage (null for the workspace's model).
 """
 
 # No `from __future__ import annotations` here: FastAPI must see the generated request
@@ -20,6 +27,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,7 +41,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from reprolab.core.config import Paths, load_params, section, whole
+from reprolab.core.config import LOCK_FILE, Paths, load_params, section, whole
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import read_yaml
 from reprolab.core.lockfile import require_locked
@@ -51,6 +59,34 @@ from reprolab.serve.scoring import (
 from reprolab.workflow.vcs import call
 
 ALLOW_UNLISTED = "REPROLAB_ALLOW_UNLISTED_MODEL"
+# A fetched registered version's folder and the stage it was fetched for (set by
+# --served/--stage, read again by each uvicorn worker).
+SERVED = "REPROLAB_SERVED"
+SERVED_STAGE = "REPROLAB_SERVED_STAGE"
+
+
+@dataclass(frozen=True)
+class Served:
+    """Where the served files are: the workspace, or a fetched registered version."""
+
+    root: Path
+    version: str | None
+    stage: str | None
+    revision: str | None
+
+
+def served_source() -> Served:
+    folder = os.environ.get(SERVED)
+    if not folder:
+        return Served(Path(), None, None, _git_revision())
+    info_file = Path(folder) / "served.json"
+    if not info_file.is_file():
+        raise ReprolabError(
+            f"{info_file}: not found; expected a folder made by "
+            "`python -m reprolab.workflow.registry fetch --stage <stage>`"
+        )
+    info = json.loads(info_file.read_text(encoding="utf-8"))
+    return Served(Path(folder), info["version"], os.environ.get(SERVED_STAGE), info["commit"])
 
 
 def _metrics(registry: CollectorRegistry) -> dict[str, Any]:
@@ -114,11 +150,14 @@ class ServeSettings:
         return cls(host=serve["host"], body_timeout_seconds=float(timeout), **counts)
 
 
-def load_served(allow_unlisted: bool) -> tuple[Any, dict[str, Any]]:
-    """The model and schema to serve, checked against dvc.lock and against each other."""
-    require_locked([Paths.model, Paths.schema], allow_unlisted=allow_unlisted)
-    model, schema = load_model(Paths.model), read_yaml(Paths.schema)
-    require_model_fits_schema(model, schema, str(Paths.model))
+def load_served(allow_unlisted: bool, source: Served) -> tuple[Any, dict[str, Any]]:
+    """The model and schema to serve, checked against dvc.lock (the workspace's, or the
+    fetched version's own) and against each other."""
+    root = source.root
+    lock = root / LOCK_FILE
+    require_locked([Paths.model, Paths.schema], lock, allow_unlisted, root=root)
+    model, schema = load_model(root / Paths.model), read_yaml(root / Paths.schema)
+    require_model_fits_schema(model, schema, str(root / Paths.model))
     return model, schema
 
 
@@ -144,10 +183,17 @@ def add_offline_docs(app: FastAPI) -> None:
         )
 
 
-def metadata() -> dict[str, Any]:
-    """The model card, plus the git revision of the checkout being served."""
-    card = json.loads(Paths.card_json.read_text()) if Paths.card_json.exists() else {}
-    return {**card, "git_revision": _git_revision()}
+def metadata(source: Served) -> dict[str, Any]:
+    """The model card, plus the git revision that built the model, and its registered
+    version and stage when it is one."""
+    card_file = source.root / Paths.card_json
+    card = json.loads(card_file.read_text()) if card_file.exists() else {}
+    return {
+        **card,
+        "git_revision": source.revision,
+        "version": source.version,
+        "stage": source.stage,
+    }
 
 
 def create_app() -> FastAPI:
@@ -158,8 +204,9 @@ def create_app() -> FastAPI:
 
     with user_errors("serve"):
         serve = ServeSettings.from_params(load_params())
-        model, schema = load_served(os.environ.get(ALLOW_UNLISTED) == "1")
-    return build_app(model, schema, serve)
+        source = served_source()
+        model, schema = load_served(os.environ.get(ALLOW_UNLISTED) == "1", source)
+    return build_app(model, schema, serve, source)
 
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
@@ -172,12 +219,15 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def build_app(model: Any, schema: dict[str, Any], serve: ServeSettings) -> FastAPI:
+def build_app(
+    model: Any, schema: dict[str, Any], serve: ServeSettings, source: Served | None = None
+) -> FastAPI:
     Record = record_model(schema)  # noqa: N806 - a class
     PredictRequest = request_model(Record, serve.max_records)  # noqa: N806
     registry = CollectorRegistry()
     metrics = _metrics(registry)
-    info = metadata()
+    source = source or Served(Path(), None, None, _git_revision())
+    info = metadata(source)
     app = FastAPI(
         title="reprolab prediction service",
         version="1",
@@ -206,8 +256,8 @@ def build_app(model: Any, schema: dict[str, Any], serve: ServeSettings) -> FastA
         return JSONResponse(bounded_errors(list(error.errors())), status_code=422)
 
     @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> dict[str, str | None]:
+        return {"status": "ok", "version": source.version, "stage": source.stage}
 
     @app.get("/metadata")
     def get_metadata() -> dict[str, Any]:
@@ -252,14 +302,21 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="serve a model file that dvc.lock does not list (a listed one must still match)",
     )
+    parser.add_argument("--served", help="a fetched registered version's folder")
+    parser.add_argument("--stage", help="the stage it was fetched for (with --served)")
     args = parser.parse_args(argv)
     if args.allow_unlisted_model:
         os.environ[ALLOW_UNLISTED] = "1"
+    if args.served:
+        os.environ[SERVED] = args.served
+        os.environ[SERVED_STAGE] = args.stage or ""
     # Check here, where a problem is one line; inside uvicorn it would be a traceback.
     with user_errors("serve"):
         serve = ServeSettings.from_params(load_params())
-        load_served(args.allow_unlisted_model)
-    print(f"serve: serving {Paths.model} on http://{serve.host}:{serve.port}", file=sys.stderr)
+        source = served_source()
+        load_served(args.allow_unlisted_model, source)
+    what = f"{source.version} ({source.stage})" if source.version else str(Paths.model)
+    print(f"serve: serving {what} on http://{serve.host}:{serve.port}", file=sys.stderr)
     uvicorn.run(
         "reprolab.serve.app:create_app",
         factory=True,

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reprolab.core.config import SOURCE_FORMAT, Paths
+from reprolab.core.config import LOCK_FILE, SOURCE_FORMAT, Paths
 from reprolab.core.errors import ReprolabError
 from reprolab.core.files import ParquetAppender, atomic_path, log, read_yaml, table_kind
 from reprolab.core.lockfile import require_locked
@@ -144,14 +144,16 @@ def predict_file(
     chunk_rows: int,
     allow_unlisted: bool = False,
     overrides: dict[str, Any] | None = None,
+    root: Path = Path(),
 ) -> int:
     """Score `source` into `target`; `overrides`: CSV format keys (encoding, delimiter,
     decimal, thousands, na_values) that replace the recorded ones."""
     from tqdm import tqdm  # noqa: PLC0415
 
-    require_locked([model_path, schema_path], allow_unlisted=allow_unlisted)
-    model, schema = load_model(model_path), read_yaml(schema_path)
-    require_model_fits_schema(model, schema, str(model_path))
+    # `root`: a fetched registered version's folder, with its own commit's dvc.lock.
+    require_locked([model_path, schema_path], root / LOCK_FILE, allow_unlisted, root=root)
+    model, schema = load_model(root / model_path), read_yaml(root / schema_path)
+    require_model_fits_schema(model, schema, str(root / model_path))
     # The training file's format (if it was a CSV), each part overridable by a flag.
     recorded = schema.get(SOURCE_FORMAT) or {}
     fmt = {**recorded, **{k: v for k, v in (overrides or {}).items() if v is not None}}
@@ -213,6 +215,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="use a model file that dvc.lock does not list (a listed one must still match)",
     )
+    parser.add_argument(
+        "--served",
+        type=Path,
+        default=Path(),
+        help="a registered version's folder (`registry fetch --stage prod`): its model and schema",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="predict: %(message)s")
     with user_errors("predict"):
@@ -230,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                 "thousands": args.thousands,
                 "na_values": args.na_values.split(",") if args.na_values else None,
             },
+            args.served,
         )
     return 0
 

@@ -20,12 +20,16 @@ Anything refused is one line, and no tag is made.
 from __future__ import annotations
 
 import json
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
 from reprolab.core.config import Paths, load_params
 from reprolab.core.errors import ReprolabError
+from reprolab.core.lockfile import require_locked
 from reprolab.core.shell import command_parser, user_errors
 from reprolab.workflow.registry_rules import (
     BUMPS,
@@ -41,7 +45,7 @@ from reprolab.workflow.registry_rules import (
     require_registered,
     require_stage_order,
 )
-from reprolab.workflow.vcs import dvc, git, gto
+from reprolab.workflow.vcs import call, dvc, git, gto, last_line
 
 # What serving a version needs: the model and the schema it checks input by (the model
 # is DVC-cached, so it must be in the remote; the schema is kept in git).
@@ -159,6 +163,65 @@ def assign(stage: str, version: str | None) -> str:
     )
 
 
+# What a fetched version's folder says of it (read by the service).
+SERVED_INFO = "served.json"
+
+
+def cache_root() -> Path:
+    """Fetched versions live outside the workspace (a checkout never touches them)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reprolab" / "registry"
+
+
+def fetch(stage: str) -> Path:
+    """The version that holds `stage`, fetched: its model from the DVC remote through
+    `dvc artifacts get`, its schema, card and dvc.lock from the registered commit; the
+    model's md5 checked against that dvc.lock. Returns the directory (reused when it
+    already holds that version, checked)."""
+    settings = registry_settings(load_params())
+    events = history(settings)
+    if stage not in settings.stages:
+        raise ReprolabError(f"STAGE: found {stage!r}; expected one of {', '.join(settings.stages)}")
+    version = current_stages(settings).get(stage)
+    if version is None:
+        raise ReprolabError(
+            f"STAGE: no version of {settings.artifact} holds {stage!r}; expected "
+            f"`make assign STAGE={stage}` first (make registry)"
+        )
+    commit = require_registered(version, events, settings)
+    target = cache_root() / commit
+    if (target / SERVED_INFO).is_file():
+        require_locked([Paths.model], lock=target / "dvc.lock", root=target)
+        return target
+    with tempfile.TemporaryDirectory(dir=_made(cache_root())) as scratch:
+        work = Path(scratch)
+        for name in (Path("dvc.lock"), Paths.schema, Paths.card_json):
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_bytes(call("git", "show", f"{commit}:{name}").stdout.encode())
+        print(
+            f"fetch: {settings.artifact}@{version} ({stage}) from the DVC remote", file=sys.stderr
+        )
+        fetched = call("dvc", "artifacts", "get", ".", settings.artifact, "--rev", version,
+                       "-o", str(work / Paths.model), check=False)  # fmt: skip
+        if fetched.returncode != 0:
+            raise ReprolabError(
+                f"fetch: the model of {settings.artifact}@{version} could not be fetched from "
+                f"the DVC remote ({last_line(fetched.stderr or fetched.stdout, fetched.returncode)}); "
+                "expected it pushed (`make push` at that commit)"
+            )
+        require_locked([Paths.model], lock=work / "dvc.lock", root=work)
+        info = {"artifact": settings.artifact, "version": version, "commit": commit}
+        (work / SERVED_INFO).write_text(json.dumps(info), encoding="utf-8")
+        work.rename(target)
+        work.mkdir()  # for TemporaryDirectory's clean-up
+    return target
+
+
+def _made(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def show() -> str:
     settings = registry_settings(load_params())
     return journal(history(settings), current_stages(settings), settings)
@@ -175,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     put.add_argument("--stage", required=True)
     put.add_argument("--version", default=None, help="default: the latest registered")
     commands.add_parser("show", help="versions, stages, who and when")
+    get = commands.add_parser("fetch", help="fetch the version a stage holds; print its folder")
+    get.add_argument("--stage", required=True)
     args = parser.parse_args(argv)
     with user_errors(args.command):
         if args.command == "register":
@@ -183,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
             print(register(args.bump, args.reason if args.force else None))
         elif args.command == "assign":
             print(assign(args.stage, args.version))
+        elif args.command == "fetch":
+            print(fetch(args.stage))
         else:
             print(show())
     return 0
