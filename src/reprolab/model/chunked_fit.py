@@ -171,6 +171,8 @@ def lightgbm_from_chunks(
 
     params = dict(wrapper.booster_.params)  # what the wrapper's own fit trained with
     codes = wrapper._le.transform(targets) if is_classifier(wrapper) else targets
+    # In the precision LightGBM keeps labels in: no int64 copy beside its float32 one.
+    codes = np.asarray(codes, dtype=np.float32)
     # The rows LightGBM samples for its bin bounds come from data_random_seed, which it
     # derives from the model's seed for a matrix but not for a Sequence: given as the
     # model's own fit resolved it, the sample (and so the bins) are the matrix's.
@@ -181,6 +183,10 @@ def lightgbm_from_chunks(
         categorical_feature=fit_params.get("categorical_feature", "auto"),
         params={**params, **({"data_random_seed": int(seed.group(1))} if seed else {})},
     )
+    data.construct()
+    # The sample for the bins and the chunks were freed into the heap in blocks glibc
+    # keeps: given back before the fit allocates its gradients and scores.
+    release_freed_memory()
     booster = lightgbm.train(params, data, num_boost_round=wrapper.n_estimators)
     booster.free_dataset()
     if "data_random_seed" not in params:  # the Dataset's, which train merged in
