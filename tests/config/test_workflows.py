@@ -21,8 +21,8 @@ def _load(path: Path) -> dict:
     return {("on" if k is True else k): v for k, v in yaml.safe_load(path.read_text()).items()}
 
 
-def test_the_two_workflows_exist():
-    assert [p.name for p in WORKFLOWS] == ["ci.yaml", "pr-report.yaml"]
+def test_the_three_workflows_exist():
+    assert [p.name for p in WORKFLOWS] == ["ci.yaml", "pr-report.yaml", "register.yaml"]
 
 
 def test_actionlint_passes_and_catches_a_broken_workflow(tmp_path):
@@ -44,15 +44,19 @@ def test_actionlint_passes_and_catches_a_broken_workflow(tmp_path):
 def test_least_privilege_and_pinned_actions(path):
     workflow = _load(path)
     assert workflow["permissions"] == {}
+    # Only the registration writes: the registry's tags.
+    contents = "write" if path.name == "register.yaml" else "read"
     for job in workflow["jobs"].values():
         assert "permissions" in job
-        assert job["permissions"].get("contents") == "read"
+        assert job["permissions"].get("contents") == contents
         for step in job["steps"]:
             if "uses" in step:
                 assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
     text = path.read_text()
     assert "--publish" not in text  # CML's default upload to a third-party host
-    assert "secrets." not in text
+    # Secrets: the DVC remote's credentials, for the registration's push only.
+    allowed = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} if contents == "write" else set()
+    assert set(re.findall(r"secrets\.(\w+)", text)) <= allowed
 
 
 def test_ci_runs_make_test_which_runs_the_hooks_once_on_push_and_pull_request():
@@ -82,3 +86,20 @@ def test_pr_report_comments_once_uploads_images_and_gates():
     assert "reports/pr_plots/" in steps["Keep the plot images"]["with"]["path"]
     assert "updateComment" in steps["Post or update the sticky comment"]["with"]["script"]
     assert steps["Fail when the gate fails"]["if"] == "steps.report.outputs.gate != '0'"
+
+
+def test_register_on_push_to_main_gates_assigns_dev_and_pushes_the_tags():
+    workflow = _load(ROOT / ".github/workflows/register.yaml")
+    assert workflow["on"] == {"push": {"branches": ["main"]}}
+    job = workflow["jobs"]["register"]
+    checkout = next(s for s in job["steps"] if "checkout" in s.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 0 and checkout["with"]["fetch-tags"] is True
+    runs = [step.get("run", "").strip() for step in job["steps"]]
+    order = [
+        next(i for i, r in enumerate(runs) if "dvc repro --pull" in r),
+        runs.index("make register"),  # the gate against prod decides; never FORCE here
+        runs.index("make assign STAGE=dev"),
+        runs.index("git push origin --tags"),
+    ]
+    assert order == sorted(order)
+    assert "FORCE" not in (ROOT / ".github/workflows/register.yaml").read_text()
