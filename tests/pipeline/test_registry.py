@@ -79,6 +79,15 @@ def test_register_needs_a_clean_pushed_build_and_registers_a_commit_once(fresh, 
     assert tags(repo) == []
     clean_workspace(repo)
 
+    # A remote that cannot be reached (this clone's own setting, not committed).
+    blocked = storage.parent / "a-file-not-a-folder"
+    blocked.write_text("")
+    run(repo, "dvc", "remote", "modify", "--local", "local", "url", str(blocked / "remote"))
+    refused(registry(repo, "register", check=False),
+            "the model could not be checked or pushed to the DVC remote")  # fmt: skip
+    assert tags(repo) == []
+    run(repo, "dvc", "remote", "modify", "--local", "--unset", "local", "url")
+
     shutil.rmtree(storage)  # a remote without the model: registering pushes it
     storage.mkdir()
     first = registry(repo, "register")

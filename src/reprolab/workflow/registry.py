@@ -101,10 +101,16 @@ def _require_gate(settings: RegistrySettings, events: list[Event], reason: str |
 def _require_in_remote() -> None:
     """The model and its schema in the DVC remote: checked, and pushed when missing."""
     targets = [str(path) for path in SHIPPED]
-    missing = json.loads(dvc("status", "--cloud", "--json", *targets) or "{}")
-    if missing:
-        print(f"register: pushing {', '.join(sorted(missing))} to the DVC remote")
-        dvc("push", *targets)
+    try:
+        missing = json.loads(dvc("status", "--cloud", "--json", *targets) or "{}")
+        if missing:
+            print(f"register: pushing {', '.join(sorted(missing))} to the DVC remote")
+            dvc("push", *targets)
+    except ReprolabError as error:
+        raise ReprolabError(
+            f"register: the model could not be checked or pushed to the DVC remote ({error}); "
+            "expected a reachable default remote (`dvc remote list`, docs/remotes.md)"
+        ) from None
 
 
 def _data_version() -> dict[str, str]:
