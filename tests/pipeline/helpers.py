@@ -139,3 +139,20 @@ def clean_workspace(repo: Path) -> None:
     each passes alone and in any order)."""
     run(repo, "git", "reset", "-q", "--hard")
     run(repo, "dvc", "checkout", "--force")
+
+
+def wait_for_service(server: subprocess.Popen, url: str, tries: int = 200) -> None:
+    """Until the service at `url` answers /health; the test fails if it exits first."""
+    import time
+
+    import httpx
+
+    for _ in range(tries):
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            return
+        except httpx.TransportError:
+            if server.poll() is not None:
+                pytest.fail(f"uvicorn exited: {server.stderr.read() if server.stderr else ''}")
+            time.sleep(0.1)
+    pytest.fail(f"{url}/health: no answer after {tries} tries")

@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from .helpers import clean_workspace, project_env, run, set_conf_value
+from .helpers import clean_workspace, project_env, run, set_conf_value, wait_for_service
 from .s3_server import free_port
 
 pytestmark = pytest.mark.pipeline
@@ -206,14 +205,7 @@ def _service(repo, folder, stage):
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                if server.poll() is not None:
-                    pytest.fail(f"uvicorn exited: {server.stderr.read()}")
-                time.sleep(0.1)
+        wait_for_service(server, url)
         yield url
     finally:
         server.terminate()

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .browser import page_text
-from .helpers import BIN, predict_file, run
+from .helpers import BIN, predict_file, run, wait_for_service
 from .s3_server import free_port
 
 pytestmark = pytest.mark.pipeline
@@ -64,14 +64,7 @@ def service(repo):
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(f"{url}/health", timeout=1)
-            break
-        except httpx.TransportError:
-            if server.poll() is not None:
-                pytest.fail(f"uvicorn exited: {server.stderr.read()}")
-            time.sleep(0.1)
+    wait_for_service(server, url)
     params.write_text(committed)
     yield url
     server.terminate()
