@@ -1,8 +1,9 @@
 """The model registry with the real git, GTO and DVC in a temp repository with a local
-DVC remote: registering needs a clean, committed build, pushes the model and schema
-to the remote after saying so, passes the gate against prod or is forced with a
-reason, and happens once per commit; stages follow their order; prod rolls back to an
-older version; what is refused is one line and leaves the tags as they were."""
+DVC remote: registering needs a clean, committed build and a reachable remote, pushes
+the model after saying so, passes the gate against prod or is forced with a reason,
+and happens once per commit; stages follow their order; a real service serves the
+version a stage holds and, after a rollback, the older one; a fresh clone fetches
+prod from the remote; what is refused is one line and leaves the tags as they were."""
 
 from __future__ import annotations
 
@@ -107,44 +108,16 @@ def test_register_needs_a_clean_pushed_build_and_registers_a_commit_once(fresh, 
     assert tags(repo) == ["model@v0.0.1"]
 
 
-def test_stages_follow_their_order_and_prod_rolls_back(fresh):
-    repo = fresh
-    registry(repo, "register")
-    refused(registry(repo, "assign", "--stage", "prod", check=False),
-            "model@v0.0.1 never held 'staging', which comes before 'prod'")  # fmt: skip
-    refused(registry(repo, "assign", "--stage", "staging", check=False), "never held 'dev'")
-    for stage in ("dev", "staging", "prod"):
-        assert (
-            f"assigned '{stage}' to model@v0.0.1"
-            in registry(repo, "assign", "--stage", stage).stdout
-        )
-    # A second version, gated against the first in prod (same model: it passes).
-    _commit_a_change(repo, "a second version")
-    second = registry(repo, "register", "--bump", "minor")
-    assert "gate against model@v0.0.1 (prod): PASS" in second.stdout
-    assert "registered model@v0.1.0" in second.stdout
-    for stage in ("dev", "staging", "prod"):
-        registry(repo, "assign", "--stage", stage)  # the latest version by default
-    assert _stage_holder(repo, "prod") == "v0.1.0"
-    # Rollback: the older version held staging once, so it may hold prod again.
-    registry(repo, "assign", "--stage", "prod", "--version", "v0.0.1")
-    assert _stage_holder(repo, "prod") == "v0.0.1"
-    shown = registry(repo, "show").stdout.splitlines()
-    assert shown[:4] == [
-        "stages, in order: dev -> staging -> prod",
-        "  dev        v0.1.0",
-        "  staging    v0.1.0",
-        "  prod       v0.0.1",
-    ]
-    newest = shown[5].split(" | ")
-    assert newest[1:5] == ["assignment", "v0.0.1", "prod", "Pipeline Test"]  # who: git's author
-
-
-def test_a_failing_gate_refuses_unless_forced_with_a_reason(fresh):
+def test_the_gate_against_prod_passes_a_model_as_good_and_refuses_a_worse_one(fresh):
     repo = fresh
     registry(repo, "register")
     for stage in ("dev", "staging", "prod"):
         registry(repo, "assign", "--stage", stage)
+    # A second version of the same model: the gate against the first, in prod, passes.
+    _commit_a_change(repo, "a second version")
+    second = registry(repo, "register", "--bump", "minor")
+    assert "gate against model@v0.0.1 (prod): PASS" in second.stdout
+    assert "registered model@v0.1.0" in second.stdout
     # The same model under thresholds no model meets: the gate against prod fails.
     config = repo / "conf/config.yaml"
     impossible = "  thresholds:\n" + "".join(
@@ -161,8 +134,8 @@ def test_a_failing_gate_refuses_unless_forced_with_a_reason(fresh):
             "the gate against model@v0.0.1 (prod, ")  # fmt: skip
     assert tags(repo) == before
     forced = registry(repo, "register", "--force", "--reason", "accepted by the model owner")
-    assert "registered model@v0.0.2" in forced.stdout
-    message = run(repo, "git", "tag", "-l", "--format=%(contents)", "model@v0.0.2").stdout
+    assert "registered model@v0.1.1" in forced.stdout
+    message = run(repo, "git", "tag", "-l", "--format=%(contents)", "model@v0.1.1").stdout
     assert "forced past the gate: accepted by the model owner" in message
 
 
@@ -217,14 +190,20 @@ def _fetched(repo, stage):
     return Path(result.stdout.strip().splitlines()[-1])
 
 
-def test_serving_by_stage_answers_with_that_version_and_rolls_back(fresh, tmp_path, monkeypatch):
+def test_stages_in_order_serving_by_stage_and_rollback(fresh, tmp_path, monkeypatch):
     repo = fresh
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # fetched versions go here
     refused(registry(repo, "fetch", "--stage", "prod", check=False),
             "no version of model holds 'prod'")  # fmt: skip
     registry(repo, "register")
+    # Stages in order: prod only after staging, staging only after dev.
+    refused(registry(repo, "assign", "--stage", "prod", check=False),
+            "model@v0.0.1 never held 'staging', which comes before 'prod'")  # fmt: skip
+    refused(registry(repo, "assign", "--stage", "staging", check=False), "never held 'dev'")
     for stage in ("dev", "staging", "prod"):
-        registry(repo, "assign", "--stage", stage)
+        assert f"assigned '{stage}' to model@v0.0.1" in (
+            registry(repo, "assign", "--stage", stage).stdout
+        )
     first_model = (repo / "models/model.skops").read_bytes()
     # A second version: another seed, so another split and another model (the gate
     # cannot compare different test sets: forced, with the reason).
@@ -268,6 +247,15 @@ def test_serving_by_stage_answers_with_that_version_and_rolls_back(fresh, tmp_pa
     assert (older / "models/model.skops").read_bytes() == first_model
     with _service(repo, older, "prod") as url:
         assert httpx.get(f"{url}/health").json()["version"] == "v0.0.1"
+    shown = registry(repo, "show").stdout.splitlines()
+    assert shown[:4] == [
+        "stages, in order: dev -> staging -> prod",
+        "  dev        v0.0.2",
+        "  staging    v0.0.2",
+        "  prod       v0.0.1",
+    ]
+    newest = shown[5].split(" | ")
+    assert newest[1:5] == ["assignment", "v0.0.1", "prod", "Pipeline Test"]  # who: git's author
 
     # A fresh clone with only the DVC remote and the tags serves prod.
     clone = tmp_path / "clone"
