@@ -46,6 +46,9 @@ def storage(repo, tmp_path_factory):
     """The repo built and committed with a DVC remote of its own (a local directory)."""
     remote = tmp_path_factory.mktemp("dvc-remote")
     run(repo, "dvc", "remote", "add", "-f", "-d", "local", str(remote))
+    # The registry's settings these tests name, whatever a user's conf/ says.
+    set_conf_value(repo, "conf/config.yaml", "  artifact", "model")
+    set_conf_value(repo, "conf/config.yaml", "  stages", "[dev, staging, prod]")
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "a DVC remote for the registry")
