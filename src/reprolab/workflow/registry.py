@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -199,8 +200,9 @@ def fetch(stage: str) -> Path:
     if (target / SERVED_INFO).is_file():
         require_locked([Paths.model], lock=target / "dvc.lock", root=target)
         return target
-    with tempfile.TemporaryDirectory(dir=_made(cache_root())) as scratch:
-        work = Path(scratch)
+    # Built in a scratch folder beside it and renamed: never a half-fetched version.
+    work = Path(tempfile.mkdtemp(prefix=".fetch-", dir=_made(cache_root())))
+    try:
         for name in (Path("dvc.lock"), Paths.schema, Paths.card_json):
             (work / name).parent.mkdir(parents=True, exist_ok=True)
             (work / name).write_bytes(call("git", "show", f"{commit}:{name}").stdout.encode())
@@ -210,16 +212,23 @@ def fetch(stage: str) -> Path:
         fetched = call("dvc", "artifacts", "get", ".", settings.artifact, "--rev", version,
                        "-o", str(work / Paths.model), check=False)  # fmt: skip
         if fetched.returncode != 0:
+            reason = last_line(fetched.stderr or fetched.stdout, fetched.returncode)
             raise ReprolabError(
                 f"fetch: the model of {settings.artifact}@{version} could not be fetched from "
-                f"the DVC remote ({last_line(fetched.stderr or fetched.stdout, fetched.returncode)}); "
-                "expected it pushed (`make push` at that commit)"
+                f"the DVC remote ({reason}); expected it pushed (`make push` at that commit)"
             )
         require_locked([Paths.model], lock=work / "dvc.lock", root=work)
         info = {"artifact": settings.artifact, "version": version, "commit": commit}
         (work / SERVED_INFO).write_text(json.dumps(info), encoding="utf-8")
         work.rename(target)
-        work.mkdir()  # for TemporaryDirectory's clean-up
+    except OSError:
+        shutil.rmtree(work, ignore_errors=True)
+        if not (target / SERVED_INFO).is_file():
+            raise
+        # Another fetch of this version finished first: its folder is the same files.
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     return target
 
 
