@@ -109,8 +109,9 @@ def _first_rows(labels: np.ndarray) -> np.ndarray:
 
 class _RowWindow:
     """Rows `start:stop` of the chunks, read forward a chunk at a time (at most two held),
-    started over when an earlier row is asked for. LightGBM asks in increasing order:
-    once for its sample of rows, once for every row."""
+    started over when an earlier row is asked for. LightGBM asks for every row once, by
+    slices in increasing order (its sample for the bins is read a column at a time, by
+    FileDataset, not row by row)."""
 
     def __init__(self, matrix: ChunkedMatrix):
         self._matrix = matrix
@@ -164,9 +165,10 @@ def lightgbm_from_chunks(
         def __getitem__(self, index: int | slice | list[int]) -> np.ndarray:
             if isinstance(index, slice):
                 return window.rows(index.start, index.stop)
+            # Single rows and lists of rows: the rest of the Sequence contract (LightGBM's
+            # own sampler asks so, in float64; FileDataset replaces it).
             if isinstance(index, list):
                 return np.stack([self[i] for i in index])
-            # One row of LightGBM's sample for its bin bounds, which it wants in float64.
             return window.rows(index, index + 1)[0].astype(np.float64)
 
     params = dict(wrapper.booster_.params)  # what the wrapper's own fit trained with

@@ -219,14 +219,11 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def build_app(
-    model: Any, schema: dict[str, Any], serve: ServeSettings, source: Served | None = None
-) -> FastAPI:
+def build_app(model: Any, schema: dict[str, Any], serve: ServeSettings, source: Served) -> FastAPI:
     Record = record_model(schema)  # noqa: N806 - a class
     PredictRequest = request_model(Record, serve.max_records)  # noqa: N806
     registry = CollectorRegistry()
     metrics = _metrics(registry)
-    source = source or Served(Path(), None, None, _git_revision())
     info = metadata(source)
     app = FastAPI(
         title="reprolab prediction service",
