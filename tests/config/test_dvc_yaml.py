@@ -110,7 +110,9 @@ def test_outputs_kept_in_git_survive_a_failed_stage():
         str(Paths.precision_recall),
         str(Paths.predicted_vs_actual),
         str(Paths.residuals),
+        str(Paths.reliability),
         str(Paths.drift),
+        str(Paths.performance_estimates),
     }
 
 

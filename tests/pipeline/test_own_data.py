@@ -50,6 +50,24 @@ def test_regression_on_a_csv_infers_roles_and_reports_regression_metrics(repo, h
     assert {"predicted", "residual"} == set(
         json.loads((repo / "plots/residuals.json").read_text())[0]
     )
+    assert json.loads((repo / "plots/reliability.json").read_text()) == []
+    # Regression's performance without labels: loss models fitted on the test split
+    # estimate the batch's RMSE (DLE), next to the realized value from its labels.
+    batch = repo / "data/production/houses.parquet"
+    module = "reprolab.monitor.batch"
+    run(repo, sys.executable, "-m", module, "--output", str(batch), "--rows", "150", "--seed", "3")
+    try:
+        run(repo, "dvc", "repro")
+        summary = json.loads((repo / "metrics/monitor.json").read_text())
+        assert (summary["estimation"]["method"], summary["estimation"]["metric"]) == ("DLE", "rmse")
+        check = summary["estimation"]["test_split_check"]
+        assert check["estimated"] > 0 and check["realized"] > 0
+        (found,) = summary["batches"]
+        assert set(found["estimated"]) == set(found["realized"]) == {"rmse", "mae"}
+        estimate = found["estimated"]["rmse"]
+        assert 0 < estimate["low"] <= estimate["value"] <= estimate["high"]
+    finally:
+        batch.unlink()
 
 
 def test_classifier_on_a_regression_target_is_refused_with_the_fix(repo):

@@ -107,10 +107,15 @@ def test_generated_batches_fire_and_clear_the_drift_alert(synthetic_run):
         return json.loads((repo / "metrics/monitor.json").read_text())
 
     drifted = batch("--shift", "num_03=1.5", "--mix", "cat_01=never_seen:0.5")
-    assert drifted["verdict"] == "drift"
+    assert drifted["verdict"] in ("warning", "retrain")
     assert set(drifted["drifted_features"]) == {"num_03", "cat_01"}
+    warned = {w.split()[1] for w in drifted["warnings"] if w.startswith("feature ")}
+    assert warned == {"num_03", "cat_01"}
+    (found,) = drifted["batches"]
+    assert set(found["estimated"]) == set(found["realized"]) == {"accuracy", "balanced_accuracy"}
+    assert drifted["retrain_recommended"] is bool(drifted["reasons"])
     clean = batch()
-    assert clean["verdict"] == "ok", clean["drifted_features"]
+    assert clean["verdict"] == "ok", (clean["warnings"], clean["reasons"])
 
 
 def test_wide_one_hot_stays_sparse_and_scores_as_dense(synthetic_run):

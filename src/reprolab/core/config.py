@@ -53,10 +53,12 @@ class Paths:
     precision_recall = Path("plots/precision_recall.json")
     predicted_vs_actual = Path("plots/predicted_vs_actual.json")
     residuals = Path("plots/residuals.json")
+    reliability = Path("plots/reliability.json")
     card_json = Path("reports/model_card.json")
     card_markdown = Path("reports/model_card.md")
     monitor_metrics = Path("metrics/monitor.json")
     drift = Path("plots/drift.json")
+    performance_estimates = Path("plots/performance_estimates.json")
     monitor_report = Path("reports/monitor.md")
 
 

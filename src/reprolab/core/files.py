@@ -102,6 +102,21 @@ def write_yaml(path: Path, payload: Any) -> None:
     log.info("wrote %s", path)
 
 
+def read_json(path: Path) -> Any:
+    import json  # noqa: PLC0415
+
+    if not path.is_file():
+        raise ReprolabError(
+            f"{path}: file not found; expected the output of an earlier stage (run `dvc repro`)"
+        )
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ReprolabError(
+            f"{path}: not valid JSON ({error}); expected a stage's output"
+        ) from None
+
+
 def read_yaml(path: Path) -> Any:
     import yaml  # noqa: PLC0415
 

@@ -23,6 +23,7 @@ from sklearn.base import (
 from sklearn.pipeline import Pipeline
 
 from reprolab.core.errors import ReprolabError
+from reprolab.model.calibration import estimator_arguments
 from reprolab.model.libraries import LIBRARIES, library_of
 
 # The libraries whose estimators `model._target_` may name (model/libraries.py): their
@@ -65,7 +66,7 @@ def _needs_label_codes(estimator: BaseEstimator) -> bool:
 
 def build_estimator(model: dict[str, Any], task: str = "classification") -> BaseEstimator:
     """Instantiate the estimator that `model._target_` names, with the other keys as
-    arguments, and check that it fits the task."""
+    arguments (but calibration's: model/calibration.py), and check that it fits the task."""
     from hydra.errors import InstantiationException  # noqa: PLC0415
     from hydra.utils import instantiate  # noqa: PLC0415
 
@@ -88,7 +89,7 @@ def build_estimator(model: dict[str, Any], task: str = "classification") -> Base
         )
     try:
         # Plain lists and dicts, not OmegaConf containers: skops cannot store those.
-        estimator = instantiate(model, _convert_="all")
+        estimator = instantiate(estimator_arguments(model), _convert_="all")
     except InstantiationException as error:
         # Hydra wraps the real cause (TypeError, ImportError) in a multi-line message.
         cause = error.__cause__ or error

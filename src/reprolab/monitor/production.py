@@ -22,8 +22,9 @@ from reprolab.data.contract import describe_failures, monitored_schema, validate
 from reprolab.data.tables import csv_options, normalize_booleans, read_table
 
 
-def read_batches(paths: list[Path], schema: dict[str, Any]) -> pd.DataFrame:
-    """Every non-empty batch, checked and typed, as one frame."""
+def read_batches(paths: list[Path], schema: dict[str, Any]) -> list[tuple[str, pd.DataFrame]]:
+    """Every non-empty batch, checked and typed, with its file name, in file order (name
+    batches by date or number: their order is the monitor's time axis)."""
     frames = []
     for path in paths:
         # Read as ingest read the training file (delimiter, number format, markers).
@@ -33,7 +34,7 @@ def read_batches(paths: list[Path], schema: dict[str, Any]) -> pd.DataFrame:
         if frame.empty:
             log.info("skipped %s: no rows", path)
             continue
-        frames.append(typed_batch(frame, schema, str(path)))
+        frames.append((path.name, typed_batch(frame, schema, str(path))))
         log.info("read %s (%d rows, %d columns)", path, len(frame), frame.shape[1])
     if not frames:
         names = ", ".join(path.name for path in paths)
@@ -41,7 +42,7 @@ def read_batches(paths: list[Path], schema: dict[str, Any]) -> pd.DataFrame:
             f"{PRODUCTION_DIR}: every batch is empty ({names}); expected rows to compare "
             "with training"
         )
-    return pd.concat(frames, ignore_index=True)
+    return frames
 
 
 def typed_batch(frame: pd.DataFrame, schema: dict[str, Any], source: str) -> pd.DataFrame:

@@ -14,6 +14,7 @@ def evaluate() -> str:
     from reprolab.engine.ray_predict import predict_with
     from reprolab.engine.settings import engine_settings
     from reprolab.model import evaluation
+    from reprolab.model.calibration import reliability
     from reprolab.model.persistence import load_model
 
     engine = engine_settings(load_params())
@@ -32,6 +33,7 @@ def evaluate() -> str:
             Paths.precision_recall,
             Paths.predicted_vs_actual,
             Paths.residuals,
+            Paths.reliability,
         )
     }
     if schema["task"] == "regression":
@@ -48,9 +50,15 @@ def evaluate() -> str:
         plots[Paths.confusion] = evaluation.confusion_records(y_true, proba, classes)
         plots[Paths.roc] = evaluation.roc_records(y_true, proba, classes)
         plots[Paths.precision_recall] = evaluation.precision_recall_records(y_true, proba, classes)
+        # How far the probabilities are from the frequencies they claim: what estimating
+        # performance without labels (the monitor) relies on.
+        metrics["expected_calibration_error"], plots[Paths.reliability] = reliability(
+            y_true, proba, classes
+        )
         summary = (
             f"accuracy {metrics['accuracy']:.4f}, balanced accuracy "
-            f"{metrics['balanced_accuracy']:.4f}, log loss {metrics['log_loss']:.4f}"
+            f"{metrics['balanced_accuracy']:.4f}, log loss {metrics['log_loss']:.4f}, "
+            f"calibration error {metrics['expected_calibration_error']:.4f}"
         )
     for name in evaluation.undefined_as_null(metrics, schema["task"], len(test)):
         log.info("%s undefined on the test split's %d rows: written as null", name, len(test))

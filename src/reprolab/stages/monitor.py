@@ -10,6 +10,7 @@ def monitor() -> str:
     from reprolab.monitor.verdict import (
         MonitorSettings,
         drift_records,
+        estimate_records,
         no_data_summary,
         render_markdown,
     )
@@ -20,18 +21,38 @@ def monitor() -> str:
     schema = read_yaml(Paths.schema)
     # Read only when there are batches: with none, the stage imports no pandas or scipy.
     batches = table_files(PRODUCTION_DIR)
-    summary = _compare(batches, schema, cfg, engine) if batches else no_data_summary()
+    if batches:
+        summary = _compare(batches, schema, cfg, engine, params["seed"])
+    else:
+        summary = no_data_summary()
     write_json(Paths.monitor_metrics, summary)
     write_json(Paths.drift, drift_records(summary))
+    write_json(Paths.performance_estimates, estimate_records(summary))
     write_bytes(Paths.monitor_report, render_markdown(summary).encode("utf-8"))
     log.info("wrote %s", Paths.monitor_report)
+    for line in summary["reasons"] + summary["warnings"]:
+        log.info("%s", line)
+    estimation = summary["estimation"]
+    estimated = (
+        ""
+        if not summary["batches"]
+        else f"; estimated {estimation['metric']} "
+        + ", ".join(
+            f"{b['estimated'][estimation['metric']]['value']:.4f}" for b in summary["batches"]
+        )
+        + f" (evaluated {estimation['evaluated']:.4f})"
+    )
     drifted = ", ".join(summary["drifted_features"]) or "none"
-    return f"{summary['verdict']}: drifted features {drifted}"
+    return f"{summary['verdict']}: drifted features {drifted}{estimated}"
 
 
-def _compare(batches, schema, cfg, engine):
+def _compare(batches, schema, cfg, engine, seed):
     """The summary for the production batches against the training data."""
+    import numpy as np
+    import pandas as pd
+
     from reprolab.core.config import Paths
+    from reprolab.core.files import log
     from reprolab.data.columns import feature_columns
     from reprolab.data.parquet_stream import ParquetColumns
     from reprolab.engine.ray_predict import predict_with
@@ -39,15 +60,90 @@ def _compare(batches, schema, cfg, engine):
     from reprolab.monitor.production import read_batches
     from reprolab.monitor.verdict import monitor_summary, production_performance, reference_sample
 
-    current = read_batches(batches, schema)
+    named = read_batches(batches, schema)
+    current = pd.concat([frame for _, frame in named], ignore_index=True)
     reference = reference_sample(ParquetColumns(Paths.train), cfg.reference_rows)
-    model = load_model(Paths.model)
     columns = feature_columns(schema)
-    frames = [reference[columns], current[columns]]
-    on_reference, on_current = predict_with(engine, model, Paths.model, frames, "predict")
-    predictions = (on_reference, on_current)
-    performance = production_performance(current, predictions[1], schema)
-    return monitor_summary(reference, current, schema, predictions, cfg, performance)
+    test = reference_sample(ParquetColumns(Paths.test), cfg.reference_rows)
+    model = load_model(Paths.model)
+    frames = [reference[columns], test[columns], *(frame[columns] for _, frame in named)]
+    method = "predict" if schema["task"] == "regression" else "predict_proba"
+    outputs = predict_with(engine, model, Paths.model, frames, method)
+    wrapped = [_outputs(schema, model, values) for values in outputs]
+    on_reference, on_test, on_batches = wrapped[0], wrapped[1], wrapped[2:]
+    on_current = np.concatenate([o.predicted() for o in on_batches])
+    performance = production_performance(current, on_current, schema)
+    log.info("estimating performance of %d batch(es) without their labels", len(named))
+    estimates = _estimates(model, schema, cfg, seed, named, test, on_test, on_batches)
+    predictions = (on_reference.predicted(), on_current)
+    return monitor_summary(reference, current, schema, predictions, cfg, performance, estimates)
+
+
+def _outputs(schema, model, values):
+    import numpy as np
+
+    from reprolab.monitor.performance import Outputs
+
+    classes = () if schema["task"] == "regression" else tuple(model.classes_)
+    return Outputs(schema["task"], np.asarray(values), classes)
+
+
+def _estimates(model, schema, cfg, seed, named, test, on_test, on_batches):
+    """Per batch, the estimated (and realized) performance; the estimator's check on the
+    test split; the features' importance."""
+    from reprolab.core.config import Paths
+    from reprolab.core.files import read_json
+    from reprolab.data.columns import feature_columns
+    from reprolab.model.evaluation import evenly_spaced
+    from reprolab.monitor import estimation
+    from reprolab.monitor import performance as perf
+
+    task, target, columns = schema["task"], schema["target"], feature_columns(schema)
+    metric = perf.performance_metric(cfg.performance_metric, task)
+    evaluated = read_json(Paths.metrics)
+    estimator = perf.Estimator(task, cfg.estimate_samples, cfg.estimate_interval, seed)
+    test_inputs = batch_inputs = None
+    labels = test[target]
+    if task == "regression":
+        # DLE: loss models fitted on the test split (rows the model did not fit).
+        transform = model.named_steps["preprocess"].transform
+        test_inputs = estimation.loss_inputs(transform(test[columns]), on_test.values)
+        errors = labels.to_numpy(float) - on_test.values
+        check = perf.cross_fitted_check(test_inputs, errors, estimator, metric)
+        models = estimation.fit_loss_models(test_inputs, errors, seed)
+        estimator = perf.Estimator(task, estimator.samples, estimator.level, seed, models)
+        batch_inputs = [
+            estimation.loss_inputs(transform(frame[columns]), outputs.values)
+            for (_, frame), outputs in zip(named, on_batches, strict=True)
+        ]
+    else:
+        check = perf.reference_check(labels, on_test, estimator, None, metric)
+    records = [
+        perf.batch_record(
+            name,
+            frame[target] if target in frame.columns else None,
+            outputs,
+            estimator,
+            None if batch_inputs is None else batch_inputs[i],
+        )
+        for i, ((name, frame), outputs) in enumerate(zip(named, on_batches, strict=True))
+    ]
+    calibration_error = evaluated.get("expected_calibration_error")
+    sample = test.take(evenly_spaced(len(test), cfg.importance_rows)).reset_index(drop=True)
+    importance = perf.permutation_importance(model, sample[columns], sample[target], metric, seed)
+    return {
+        "estimation": {
+            "method": "CBPE" if task == "classification" else "DLE",
+            "metric": metric,
+            "evaluated": evaluated[metric],
+            "interval": cfg.estimate_interval,
+            "calibration_error": calibration_error,
+            "test_split_check": check,
+            "unreliable": perf.reliability_note(task, check, calibration_error, cfg, metric),
+        },
+        "batches": records,
+        "importance": importance,
+    }
 
 
 if __name__ == "__main__":

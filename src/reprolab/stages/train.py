@@ -10,6 +10,7 @@ def train() -> str:
     from reprolab.data.columns import values_array
     from reprolab.data.parquet_stream import BATCH_ROWS, ParquetColumns
     from reprolab.engine.settings import LocalEngine, RayEngine, engine_settings
+    from reprolab.model.calibration import CalibrationSettings, fit_calibrated
     from reprolab.model.chunked_fit import fits_from_chunks
     from reprolab.model.estimators import (
         build_estimator,
@@ -26,11 +27,17 @@ def train() -> str:
     target = schema["target"]
     params = load_params()
     estimator = build_estimator(get(params, "model"), schema["task"])
+    calibration = CalibrationSettings.from_model(get(params, "model"), schema["task"])
     engine = engine_settings(params)
     if isinstance(engine, RayEngine):
         from reprolab.engine.ray_fit import fit_on_ray, require_ray_model
 
         require_ray_model(estimator)  # before any row is read
+        if calibration.enabled:
+            raise ReprolabError(
+                f"model.calibration: found {calibration.method!r} with engine=ray; expected "
+                "none (the Ray fit uses every training row; calibration holds some out)"
+            )
     preprocessor = load_model(Paths.preprocessor)
     table = ParquetColumns(Paths.train_features)
     if target not in table.columns:
@@ -41,7 +48,10 @@ def train() -> str:
     # a chunk of rows at a time by the library itself, out of core.
     chunk_rows = None
     if isinstance(engine, LocalEngine) and engine.out_of_core and fits_from_chunks(estimator):
-        chunk_rows = engine.chunk_rows
+        if calibration.enabled:
+            log.info("engine.out_of_core: not used, model.calibration holds rows out in memory")
+        else:
+            chunk_rows = engine.chunk_rows
     elif isinstance(engine, RayEngine):
         chunk_rows = BATCH_ROWS  # each rank's share is read from the file on its own
     matrix = training_matrix(table, preprocessor, target, fit_dtype(estimator), chunk_rows)
@@ -50,6 +60,12 @@ def train() -> str:
     release_freed_memory()  # the fit's copies of the matrix are the stage's peak
     if isinstance(engine, RayEngine):
         estimator = fit_on_ray(estimator, matrix, labels, fit_params, engine)
+    elif calibration.enabled:
+
+        def fit(model, rows, rows_labels):
+            fit_estimator(model, rows, rows_labels, get(params, "n_jobs"), fit_params)
+
+        estimator = fit_calibrated(estimator, matrix, labels, calibration, get(params, "seed"), fit)
     else:
         fit_estimator(estimator, matrix, labels, get(params, "n_jobs"), fit_params)
     save_model(Paths.model, build_inference_pipeline(preprocessor, estimator))

@@ -24,6 +24,7 @@ _DIRECTIONS = {
     "f1_macro": "maximize",
     "roc_auc_ovr": "maximize",
     "log_loss": "minimize",
+    "expected_calibration_error": "minimize",
     "precision": "maximize",
     "rmse": "minimize",
     "mae": "minimize",

@@ -1,0 +1,201 @@
+"""Performance per production batch: estimated for every batch (monitor/estimation.py),
+realized where the batch carries labels; whether the estimates can be trusted (checked
+on the test split, labelled rows the model did not fit); and each feature's importance
+to the model, which ranks the drifted ones. Pure functions; `stages/monitor.py` runs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from reprolab.core.errors import ReprolabError
+from reprolab.monitor import estimation
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reprolab.monitor.verdict import MonitorSettings
+
+IMPORTANCE_REPEATS = 5
+_SCORERS = {
+    "balanced_accuracy": "balanced_accuracy",
+    "accuracy": "accuracy",
+    "rmse": "neg_root_mean_squared_error",
+    "mae": "neg_mean_absolute_error",
+}
+
+
+def performance_metric(configured: str, task: str) -> str:
+    """`monitor.performance_metric`, `auto` resolved: the task's first estimated metric."""
+    choices = estimation.ESTIMATED[task]
+    metric = choices[0] if configured == "auto" else configured
+    if metric not in choices:
+        raise ReprolabError(
+            f"monitor.performance_metric: found {configured!r} for {task}; expected auto or "
+            f"one of {', '.join(choices)} (the metrics estimated without labels)"
+        )
+    return metric
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The model's outputs on some rows: class probabilities (classification, in the
+    model's class order) or predictions (regression)."""
+
+    task: str
+    values: np.ndarray
+    classes: tuple[Any, ...] = ()
+
+    def predicted(self) -> np.ndarray:
+        """Predicted labels (classification: the most probable class) or values."""
+        if self.task == "regression":
+            return self.values
+        return np.asarray(self.classes, dtype=object)[np.argmax(self.values, axis=1)]
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """What estimates a batch's performance: CBPE from the probabilities, or DLE's loss
+    models (with the function that turns rows into their inputs)."""
+
+    task: str
+    samples: int
+    level: float
+    seed: int
+    loss_models: estimation.LossModels | None = None
+
+    def estimate(self, outputs: Outputs, loss_inputs: np.ndarray | None) -> dict[str, Any]:
+        if self.task == "classification":
+            found = estimation.cbpe(outputs.values, self.samples, self.level, self.seed)
+        else:
+            assert self.loss_models is not None and loss_inputs is not None
+            found = estimation.dle(
+                self.loss_models, loss_inputs, self.samples, self.level, self.seed
+            )
+        return {metric: estimate.as_dict() for metric, estimate in found.items()}
+
+
+def realized_metrics(labels: pd.Series, outputs: Outputs) -> tuple[dict[str, float], int]:
+    """The estimated metrics computed on the rows that carry a label, and their count."""
+    labelled = labels.notna().to_numpy()
+    if not labelled.any():
+        return {}, 0
+    if outputs.task == "regression":
+        predicted = outputs.values[labelled]
+    else:
+        predicted = np.argmax(outputs.values[labelled], axis=1)
+    found = estimation.realized(
+        outputs.task, labels[labelled].to_numpy(), predicted, list(outputs.classes)
+    )
+    return found, int(labelled.sum())
+
+
+def batch_record(
+    name: str,
+    labels: pd.Series | None,
+    outputs: Outputs,
+    estimator: Estimator,
+    loss_inputs: np.ndarray | None,
+) -> dict[str, Any]:
+    """One batch's line in metrics/monitor.json."""
+    record: dict[str, Any] = {
+        "batch": name,
+        "rows": len(outputs.values),
+        "estimated": estimator.estimate(outputs, loss_inputs),
+    }
+    found, count = realized_metrics(labels, outputs) if labels is not None else ({}, 0)
+    record["labelled_rows"] = count
+    record["realized"] = found
+    return record
+
+
+def reference_check(
+    labels: pd.Series,
+    outputs: Outputs,
+    estimator: Estimator,
+    loss_inputs: np.ndarray | None,
+    metric: str,
+) -> dict[str, float]:
+    """The estimate against the realized value on the test split's rows: how far the
+    estimator is off where nothing has shifted."""
+    found = batch_record("test split", labels, outputs, estimator, loss_inputs)
+    estimated, realized = found["estimated"][metric], found["realized"][metric]
+    return {
+        "estimated": estimated["value"],
+        "low": estimated["low"],
+        "high": estimated["high"],
+        "realized": realized,
+    }
+
+
+def cross_fitted_check(
+    inputs: np.ndarray, errors: np.ndarray, estimator: Estimator, metric: str
+) -> dict[str, float]:
+    """DLE on the test split, honestly: loss models fitted on half its rows estimate
+    the other half (alternate rows), whose realized value is known."""
+    fit, held = slice(0, None, 2), slice(1, None, 2)
+    models = estimation.fit_loss_models(inputs[fit], errors[fit], estimator.seed)
+    found = estimation.dle(models, inputs[held], estimator.samples, estimator.level, estimator.seed)
+    truth = estimation.realized("regression", errors[held], np.zeros(len(errors[held])), [])
+    return {
+        "estimated": round(found[metric].value, 6),
+        "low": round(found[metric].low, 6),
+        "high": round(found[metric].high, 6),
+        "realized": truth[metric],
+    }
+
+
+def reliability_note(
+    task: str,
+    check: dict[str, float],
+    calibration_error: float | None,
+    cfg: MonitorSettings,
+    metric: str,
+) -> str | None:
+    """Why the estimates cannot be trusted, or None: a classifier whose calibration
+    error on the test split exceeds monitor.max_calibration_error, or loss models that
+    miss the test split's realized value by more than monitor.performance_tolerance."""
+    if task == "classification":
+        if calibration_error is not None and calibration_error > cfg.max_calibration_error:
+            return (
+                f"the model's expected calibration error on the test split is "
+                f"{calibration_error:.3f} > monitor.max_calibration_error "
+                f"{cfg.max_calibration_error}: its probabilities, and so the estimates, are "
+                "off (try model.calibration=isotonic or sigmoid)"
+            )
+        return None
+    off = abs(check["estimated"] - check["realized"]) / max(abs(check["realized"]), 1e-12)
+    if off > cfg.performance_tolerance:
+        return (
+            f"the loss models' {metric} on held-out test rows is {check['estimated']:.4g} "
+            f"against {check['realized']:.4g} realized ({off:.0%} off > "
+            f"monitor.performance_tolerance {cfg.performance_tolerance})"
+        )
+    return None
+
+
+def permutation_importance(
+    model: Any, frame: pd.DataFrame, labels: pd.Series, metric: str, seed: int
+) -> dict[str, float]:
+    """Each input column's importance to the model: how much the metric worsens when the
+    column's values are shuffled (labelled test rows; seeded), clipped at 0."""
+    from sklearn.inspection import permutation_importance as permute  # noqa: PLC0415
+
+    labelled = labels.notna().to_numpy()
+    if labelled.sum() < 2:
+        return dict.fromkeys(frame.columns, 0.0)
+    found = permute(
+        model,
+        frame[labelled],
+        labels[labelled],
+        scoring=_SCORERS[metric],
+        n_repeats=IMPORTANCE_REPEATS,
+        random_state=seed,
+    )
+    return {
+        column: round(max(float(value), 0.0), 6)
+        for column, value in zip(frame.columns, found.importances_mean, strict=True)
+    }
