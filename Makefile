@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify deps push pull serve predict bench bench-sweep bench-serving bench-scale bench-search bench-boosting bench-distributed register assign registry clean
+.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify deps push pull serve predict bench bench-sweep bench-serving bench-scale bench-search bench-boosting bench-distributed bench-monitor register assign registry clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -147,6 +147,9 @@ bench-boosting: install ## Benchmark histogram gradient boosting, LightGBM and X
 
 bench-distributed: install ## Benchmark one LightGBM fit in memory, out of core, on Ray with 1 and 2 workers (ROWS=...)
 	$(BIN)/python bench/distributed.py $(if $(ROWS),--rows $(ROWS))
+
+bench-monitor: install ## Benchmark performance estimated without labels against realized, per kind of shift (ROWS=...)
+	$(BIN)/python bench/monitor.py $(if $(ROWS),--rows $(ROWS))
 
 bench-scale: install ## Benchmark every stage on synthetic data at 100k, 1M, 10M rows (ROWS=...)
 	$(BIN)/python bench/scale.py $(if $(ROWS),--rows $(ROWS))

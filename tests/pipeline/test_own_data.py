@@ -60,7 +60,7 @@ def test_regression_on_a_csv_infers_roles_and_reports_regression_metrics(repo, h
         run(repo, "dvc", "repro")
         summary = json.loads((repo / "metrics/monitor.json").read_text())
         assert (summary["estimation"]["method"], summary["estimation"]["metric"]) == ("DLE", "rmse")
-        check = summary["estimation"]["test_split_check"]
+        check = summary["estimation"]["test_split_check"]["rmse"]
         assert check["estimated"] > 0 and check["realized"] > 0
         (found,) = summary["batches"]
         assert set(found["estimated"]) == set(found["realized"]) == {"rmse", "mae"}

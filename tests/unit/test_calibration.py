@@ -123,3 +123,30 @@ def test_a_calibrated_pipeline_is_stored_with_trusted_types_and_named_after_its_
     loaded = load_model(tmp_path / "model.skops")
     assert np.array_equal(loaded.predict_proba(x), pipeline.predict_proba(x))
     assert describe_saved_pipeline(tmp_path / "model.skops") == ("XGBClassifier", ["no", "yes"])
+
+
+def test_data_too_small_to_hold_rows_out_is_fitted_uncalibrated_and_said(caplog):
+    from reprolab.model.calibration import fit_calibrated
+
+    fitted = []
+    x = np.arange(40, dtype=float)[:, None]
+    y = np.array(["a"] * 39 + ["b"])  # one row of "b": nothing to hold out
+
+    def fit(model, rows, labels):
+        fitted.append(len(rows))
+        model.fit(rows, labels)
+
+    settings = CalibrationSettings("isotonic", 0.2)
+    with caplog.at_level("INFO", logger="reprolab"):
+        model = fit_calibrated(LogisticRegression(), x, y, settings, 1, fit)
+    assert isinstance(model, LogisticRegression) and fitted == [40]
+    assert "model.calibration isotonic: not applied, fitted on every row" in caplog.text
+    assert "single training row" in caplog.text
+    # 60 rows: 12 held out, fewer than 20.
+    fitted.clear()
+    y = np.array(["a", "b"] * 30)
+    model = fit_calibrated(LogisticRegression(), np.arange(60.0)[:, None], y, settings, 1, fit)
+    assert isinstance(model, LogisticRegression) and fitted == [60]
+    x, y = overconfident_data(200, 3)
+    model = fit_calibrated(LogisticRegression(), x, y, settings, 1, fit)
+    assert type(model).__name__ == "CalibratedProbabilities" and fitted[-1] == 160

@@ -47,12 +47,11 @@ COMMON_TYPES: tuple[str, ...] = (
     "reprolab.model.features.median_of",  # the numeric imputer's median, by column
     # A classifier fitted on class codes (model.estimators.EncodedLabels).
     "reprolab.model.estimators.EncodedLabels",
-    # A classifier calibrated on held-out training rows (model/calibration.py).
-    "sklearn.calibration.CalibratedClassifierCV",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.frozen._frozen.FrozenEstimator",
+    # A classifier calibrated on held-out training rows (model/calibration.py): its
+    # calibrators are isotonic regressions or logistic regressions (sigmoid).
+    "reprolab.model.calibration.CalibratedProbabilities",
     "sklearn.isotonic.IsotonicRegression",
+    "sklearn.linear_model._logistic.LogisticRegression",
     # The preprocessor and the pipeline around the model.
     "sklearn.compose._column_transformer.ColumnTransformer",
     "sklearn.impute._base.SimpleImputer",
@@ -211,7 +210,7 @@ def describe_saved_pipeline(path: Path) -> tuple[str, list[str]]:
 
 def configured_class(final: dict[str, Any]) -> str:
     """The class the `model` config named, from the final step's skops node: a wrapper
-    (EncodedLabels, a calibrated classifier and the frozen model in it) is named after
+    (EncodedLabels, CalibratedProbabilities) is named after
     the estimator it wraps, every other estimator after itself. Not any `estimator_`: a
     fitted random forest's is its template tree."""
     if final["__class__"] in _WRAPPERS:
@@ -220,7 +219,7 @@ def configured_class(final: dict[str, Any]) -> str:
 
 
 # Estimators that hold the configured one as `estimator`.
-_WRAPPERS = ("EncodedLabels", "CalibratedClassifierCV", "FrozenEstimator")
+_WRAPPERS = ("EncodedLabels", "CalibratedProbabilities")
 
 
 def _is_null(node: dict[str, Any]) -> bool:

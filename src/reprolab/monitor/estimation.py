@@ -97,6 +97,16 @@ def _interval(point: float, draws: np.ndarray, level: float) -> Estimate:
     return Estimate(point, point - (center - low), point + (high - center))
 
 
+def widened(estimate: Estimate, margin: float) -> Estimate:
+    """The interval widened by the estimator's own error where the truth is known (on
+    the test split): the spread of the draws and that error, added in quadrature. The
+    draws alone assume the probabilities (or loss models) are right; they are only as
+    right as that check shows."""
+    down = float(np.hypot(estimate.value - estimate.low, margin))
+    up = float(np.hypot(estimate.high - estimate.value, margin))
+    return Estimate(estimate.value, estimate.value - down, estimate.value + up)
+
+
 def cbpe(proba: np.ndarray, samples: int, level: float, seed: int) -> dict[str, Estimate]:
     """Estimated accuracy and balanced accuracy of a batch from the model's
     probabilities (rows x classes, the model's class order), each with an interval."""

@@ -6,7 +6,7 @@ to the model, which ranks the drifted ones. Pure functions; `stages/monitor.py` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,13 +59,15 @@ class Outputs:
 @dataclass(frozen=True)
 class Estimator:
     """What estimates a batch's performance: CBPE from the probabilities, or DLE's loss
-    models (with the function that turns rows into their inputs)."""
+    models; and, per metric, how far off it was on the test split (`margins`), by which
+    every interval is widened."""
 
     task: str
     samples: int
     level: float
     seed: int
     loss_models: estimation.LossModels | None = None
+    margins: tuple[tuple[str, float], ...] = ()
 
     def estimate(self, outputs: Outputs, loss_inputs: np.ndarray | None) -> dict[str, Any]:
         if self.task == "classification":
@@ -75,7 +77,16 @@ class Estimator:
             found = estimation.dle(
                 self.loss_models, loss_inputs, self.samples, self.level, self.seed
             )
-        return {metric: estimate.as_dict() for metric, estimate in found.items()}
+        margins = dict(self.margins)
+        return {
+            metric: estimation.widened(estimate, margins.get(metric, 0.0)).as_dict()
+            for metric, estimate in found.items()
+        }
+
+    def with_margins(self, check: dict[str, dict[str, float]]) -> Estimator:
+        """This estimator, its intervals widened by the errors of `check`."""
+        margins = tuple((m, abs(c["estimated"] - c["realized"])) for m, c in check.items())
+        return replace(self, margins=margins)
 
 
 def realized_metrics(labels: pd.Series, outputs: Outputs) -> tuple[dict[str, float], int]:
@@ -113,27 +124,24 @@ def batch_record(
 
 
 def reference_check(
-    labels: pd.Series,
-    outputs: Outputs,
-    estimator: Estimator,
-    loss_inputs: np.ndarray | None,
-    metric: str,
-) -> dict[str, float]:
-    """The estimate against the realized value on the test split's rows: how far the
-    estimator is off where nothing has shifted."""
-    found = batch_record("test split", labels, outputs, estimator, loss_inputs)
-    estimated, realized = found["estimated"][metric], found["realized"][metric]
+    labels: pd.Series, outputs: Outputs, estimator: Estimator
+) -> dict[str, dict[str, float]]:
+    """Per metric, the estimate against the realized value on the test split's rows:
+    how far the estimator is off where nothing has shifted."""
+    found = batch_record("test split", labels, outputs, estimator, None)
     return {
-        "estimated": estimated["value"],
-        "low": estimated["low"],
-        "high": estimated["high"],
-        "realized": realized,
+        metric: {**_check(estimate), "realized": found["realized"][metric]}
+        for metric, estimate in found["estimated"].items()
     }
 
 
+def _check(estimate: dict[str, float]) -> dict[str, float]:
+    return {"estimated": estimate["value"], "low": estimate["low"], "high": estimate["high"]}
+
+
 def cross_fitted_check(
-    inputs: np.ndarray, errors: np.ndarray, estimator: Estimator, metric: str
-) -> dict[str, float]:
+    inputs: np.ndarray, errors: np.ndarray, estimator: Estimator
+) -> dict[str, dict[str, float]]:
     """DLE on the test split, honestly: loss models fitted on half its rows estimate
     the other half (alternate rows), whose realized value is known."""
     fit, held = slice(0, None, 2), slice(1, None, 2)
@@ -141,16 +149,14 @@ def cross_fitted_check(
     found = estimation.dle(models, inputs[held], estimator.samples, estimator.level, estimator.seed)
     truth = estimation.realized("regression", errors[held], np.zeros(len(errors[held])), [])
     return {
-        "estimated": round(found[metric].value, 6),
-        "low": round(found[metric].low, 6),
-        "high": round(found[metric].high, 6),
-        "realized": truth[metric],
+        metric: {**_check(estimate.as_dict()), "realized": truth[metric]}
+        for metric, estimate in found.items()
     }
 
 
 def reliability_note(
     task: str,
-    check: dict[str, float],
+    checks: dict[str, dict[str, float]],
     calibration_error: float | None,
     cfg: MonitorSettings,
     metric: str,
@@ -167,6 +173,7 @@ def reliability_note(
                 "off (try model.calibration=isotonic or sigmoid)"
             )
         return None
+    check = checks[metric]
     off = abs(check["estimated"] - check["realized"]) / max(abs(check["realized"]), 1e-12)
     if off > cfg.performance_tolerance:
         return (

@@ -152,7 +152,7 @@ def _judge(
     # An estimated drop is measured from the estimate on the test split, whose realized
     # value is the evaluated one: a bias of the estimator (e.g. an under-confident model)
     # is in both and does not count as a drop.
-    baseline = (estimation.get("test_split_check") or {}).get("estimated")
+    baseline = ((estimation.get("test_split_check") or {}).get(metric) or {}).get("estimated")
     for batch in (estimates or {}).get("batches") or []:
         if metric is None or evaluated is None or baseline is None:
             break
@@ -311,9 +311,10 @@ def _estimates_table(summary: dict[str, Any]) -> list[str]:
     if not estimation or not batches:
         return []
     metric = estimation["metric"]
-    check = estimation["test_split_check"]
+    check = estimation["test_split_check"][metric]
     lines = [
-        f"Estimated {metric} ({estimation['method']}, {estimation['interval']:.0%} interval). "
+        f"Estimated {metric} ({estimation['method']}; {estimation['interval']:.0%} interval, "
+        "widened by the estimate's error on the test split). "
         f"On the test split: {check['estimated']:.4f} estimated, {check['realized']:.4f} "
         "realized.",
         "",

@@ -102,14 +102,14 @@ def _estimates(model, schema, cfg, seed, named, test, on_test, on_batches):
     metric = perf.performance_metric(cfg.performance_metric, task)
     evaluated = read_json(Paths.metrics)
     estimator = perf.Estimator(task, cfg.estimate_samples, cfg.estimate_interval, seed)
-    test_inputs = batch_inputs = None
+    batch_inputs = None
     labels = test[target]
     if task == "regression":
         # DLE: loss models fitted on the test split (rows the model did not fit).
         transform = model.named_steps["preprocess"].transform
         test_inputs = estimation.loss_inputs(transform(test[columns]), on_test.values)
         errors = labels.to_numpy(float) - on_test.values
-        check = perf.cross_fitted_check(test_inputs, errors, estimator, metric)
+        check = perf.cross_fitted_check(test_inputs, errors, estimator)
         models = estimation.fit_loss_models(test_inputs, errors, seed)
         estimator = perf.Estimator(task, estimator.samples, estimator.level, seed, models)
         batch_inputs = [
@@ -117,7 +117,9 @@ def _estimates(model, schema, cfg, seed, named, test, on_test, on_batches):
             for (_, frame), outputs in zip(named, on_batches, strict=True)
         ]
     else:
-        check = perf.reference_check(labels, on_test, estimator, None, metric)
+        check = perf.reference_check(labels, on_test, estimator)
+    # The intervals carry the estimator's error on the test split, not only the draws'.
+    estimator = estimator.with_margins(check)
     records = [
         perf.batch_record(
             name,
