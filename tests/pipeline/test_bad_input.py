@@ -369,5 +369,6 @@ def test_new_files_are_read_in_the_training_file_s_own_format(root, tmp_path):
     assert pd.read_csv(tmp_path / "scored.csv")["price"].tolist() == new["price"].tolist()
     (tmp_path / "data/production").mkdir()
     (tmp_path / "data/production/week.csv").write_text(european(frame[100:]))
+    assert _stage(tmp_path, root, "evaluate").returncode == 0  # the monitor reads its metrics
     monitor = _stage(tmp_path, root, "monitor")
     assert monitor.returncode == 0, monitor.stderr

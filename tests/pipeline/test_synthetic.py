@@ -67,6 +67,8 @@ def test_pipeline_trains_on_category_codes_and_caps_plot_files(synthetic_run):
     from reprolab.model.persistence import load_model
 
     model = load_model(repo / "models/model.skops").named_steps["model"]
+    # The configured model, inside its calibration where model.calibration is set.
+    model = getattr(model, "estimator", model)
     assert model.is_categorical_.tolist() == [False] * 20 + [True] * 5
     confusion = json.loads((repo / "plots/confusion_matrix.json").read_text())
     assert len(confusion) == 9 and sum(cell["count"] for cell in confusion) == 5000

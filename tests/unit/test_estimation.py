@@ -127,3 +127,15 @@ def test_worse_by_follows_each_metrics_direction():
     assert estimation.worse_by("accuracy", 1.0, 0.8) < 0
     assert estimation.worse_by("rmse", 1.2, 1.0) == pytest.approx(0.2)
     assert estimation.worse_by("mae", 0.5, 1.0) < 0
+
+
+@pytest.mark.parametrize("rows", [1, 5, 200])
+def test_dle_on_tiny_or_perfectly_predicted_data_estimates_the_mean_loss(rows):
+    x = np.arange(rows, dtype=float)[:, None]
+    for errors in (np.zeros(rows), np.linspace(-1, 1, rows) if rows < 40 else None):
+        if errors is None:
+            continue
+        models = estimation.fit_loss_models(estimation.loss_inputs(x, x[:, 0]), errors, seed=0)
+        found = estimation.dle(models, estimation.loss_inputs(x, x[:, 0]), 50, 0.95, 0)
+        assert found["rmse"].value == pytest.approx(np.sqrt(np.mean(errors**2)))
+        assert found["mae"].value == pytest.approx(np.mean(np.abs(errors)))

@@ -121,6 +121,9 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+_MIN_LOSS_ROWS = 40
+
+
 @dataclass(frozen=True)
 class LossModels:
     """DLE's two models: each row's squared error, and its absolute error."""
@@ -139,9 +142,14 @@ def loss_inputs(features: Any, predicted: np.ndarray) -> np.ndarray:
 def fit_loss_models(inputs: np.ndarray, errors: np.ndarray, seed: int) -> LossModels:
     """Fit the loss models on rows the model did not fit. Poisson loss: a mean of
     non-negative values, predicted positive."""
+    from sklearn.dummy import DummyRegressor  # noqa: PLC0415
     from sklearn.ensemble import HistGradientBoostingRegressor  # noqa: PLC0415
 
     def model(target: np.ndarray) -> Any:
+        # Too few rows to learn where errors are large, or no error at all (Poisson
+        # needs a positive total): every row gets the mean loss.
+        if len(target) < _MIN_LOSS_ROWS or not target.sum() > 0:
+            return DummyRegressor(strategy="mean").fit(inputs, target)
         regressor = HistGradientBoostingRegressor(loss="poisson", max_iter=100, random_state=seed)
         return regressor.fit(inputs, target)
 
