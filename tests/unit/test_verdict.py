@@ -122,3 +122,24 @@ def test_intervals_are_widened_by_the_estimators_error_in_quadrature(margin):
     assert found.value == 0.8
     assert 0.8 - found.low == pytest.approx(np.hypot(0.03, margin))
     assert found.high - 0.8 == pytest.approx(np.hypot(0.04, margin))
+
+
+def test_an_estimator_off_on_the_test_split_is_named_unreliable():
+    from reprolab.monitor.performance import reliability_note
+
+    inside = {"estimated": 0.80, "low": 0.78, "high": 0.82, "realized": 0.81}
+    outside = {**inside, "realized": 0.85}
+    checks = {"balanced_accuracy": inside}
+    assert reliability_note("classification", checks, 0.01, CFG, "balanced_accuracy") is None
+    note = reliability_note(
+        "classification", {"balanced_accuracy": outside}, 0.01, CFG, "balanced_accuracy"
+    )
+    assert note.startswith("on the test split the estimated balanced_accuracy is 0.8000")
+    assert "outside its interval [0.7800, 0.8200]" in note and "model.calibration" in note
+    assert "calibration error" in reliability_note(
+        "classification", checks, 0.2, CFG, "balanced_accuracy"
+    )
+    rmse = {"estimated": 1.0, "low": 0.5, "high": 1.5, "realized": 1.3}
+    assert "(23% off > monitor.performance_tolerance" in reliability_note(
+        "regression", {"rmse": rmse}, None, CFG, "rmse"
+    )

@@ -161,19 +161,29 @@ def reliability_note(
     cfg: MonitorSettings,
     metric: str,
 ) -> str | None:
-    """Why the estimates cannot be trusted, or None: a classifier whose calibration
-    error on the test split exceeds monitor.max_calibration_error, or loss models that
-    miss the test split's realized value by more than monitor.performance_tolerance."""
+    """Why the estimates cannot be trusted, or None. On the test split, where the truth
+    is known: the realized value outside the estimate's own interval (the estimator is
+    off by more than chance explains: over- or under-confident probabilities, loss
+    models that miss); for a classifier, a calibration error above
+    monitor.max_calibration_error; for loss models, a miss by more than
+    monitor.performance_tolerance."""
+    check = checks[metric]
+    fix = "model.calibration=isotonic" if task == "classification" else "more test rows"
+    if not check["low"] <= check["realized"] <= check["high"]:
+        return (
+            f"on the test split the estimated {metric} is {check['estimated']:.4f} against "
+            f"{check['realized']:.4f} realized, outside its interval [{check['low']:.4f}, "
+            f"{check['high']:.4f}]: the estimates are biased (try {fix})"
+        )
     if task == "classification":
         if calibration_error is not None and calibration_error > cfg.max_calibration_error:
             return (
                 f"the model's expected calibration error on the test split is "
                 f"{calibration_error:.3f} > monitor.max_calibration_error "
                 f"{cfg.max_calibration_error}: its probabilities, and so the estimates, are "
-                "off (try model.calibration=isotonic or sigmoid)"
+                f"off (try {fix})"
             )
         return None
-    check = checks[metric]
     off = abs(check["estimated"] - check["realized"]) / max(abs(check["realized"]), 1e-12)
     if off > cfg.performance_tolerance:
         return (
