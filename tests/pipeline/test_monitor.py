@@ -90,7 +90,11 @@ def test_alert_fires_on_drift_and_clears_on_a_clean_batch(repo):
     simulate(repo, "week_2")
     run(repo, "dvc", "repro")
     cleared = verdict(repo)
-    assert cleared["verdict"] == "ok", (cleared["warnings"], cleared["reasons"])
+    # Nothing drifted, nothing to retrain for. (A warning may remain that the estimates
+    # are unreliable: that depends on the configured model's calibration.)
+    assert cleared["drifted_features"] == {} and cleared["reasons"] == []
+    assert all(w.startswith("estimates unreliable") for w in cleared["warnings"])
+    assert cleared["verdict"] in ("ok", "warning")
     assert cleared["retrain_recommended"] is False
     assert cleared["performance"]["labelled_rows"] == 400
 
