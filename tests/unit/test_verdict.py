@@ -143,3 +143,23 @@ def test_an_estimator_off_on_the_test_split_is_named_unreliable():
     assert "(23% off > monitor.performance_tolerance" in reliability_note(
         "regression", {"rmse": rmse}, None, CFG, "rmse"
     )
+
+
+@pytest.mark.parametrize("metric", ["balanced_accuracy", "rmse"])
+def test_permutation_importance_finds_the_column_the_model_reads(metric):
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from reprolab.monitor.performance import permutation_importance
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"used": rng.normal(size=600), "ignored": rng.normal(size=600)})
+    if metric == "rmse":
+        labels = pd.Series(3 * frame["used"] + rng.normal(0, 0.1, 600))
+        model = LinearRegression().fit(frame[["used"]].assign(ignored=0.0), labels)
+    else:
+        labels = pd.Series(np.where(frame["used"] > 0, "yes", "no"))
+        model = LogisticRegression().fit(frame.assign(ignored=0.0), labels)
+    found = permutation_importance(model, frame, labels, metric, seed=1)
+    assert found["used"] > 0.3 and found["ignored"] == 0.0
+    assert found == permutation_importance(model, frame, labels, metric, seed=1)
