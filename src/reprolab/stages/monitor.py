@@ -4,7 +4,7 @@ from reprolab.core.shell import run_stage
 
 
 def monitor() -> str:
-    from reprolab.core.config import PRODUCTION_DIR, Paths, load_params
+    from reprolab.core.config import PRODUCTION_DIR, Paths, get, load_params, whole
     from reprolab.core.files import log, read_yaml, table_files, write_bytes, write_json
     from reprolab.engine.settings import engine_settings
     from reprolab.monitor.verdict import (
@@ -22,7 +22,8 @@ def monitor() -> str:
     # Read only when there are batches: with none, the stage imports no pandas or scipy.
     batches = table_files(PRODUCTION_DIR)
     if batches:
-        summary = _compare(batches, schema, cfg, engine, params["seed"])
+        seed = whole(get(params, "seed"), "seed", low=0)
+        summary = _compare(batches, schema, cfg, engine, seed)
     else:
         summary = no_data_summary()
     write_json(Paths.monitor_metrics, summary)
@@ -32,15 +33,16 @@ def monitor() -> str:
     log.info("wrote %s", Paths.monitor_report)
     for line in summary["reasons"] + summary["warnings"]:
         log.info("%s", line)
-    estimation = summary["estimation"]
+    estimation, batches_done = summary["estimation"], summary["batches"]
     estimated = (
         ""
-        if not summary["batches"]
+        if not batches_done
         else f"; estimated {estimation['metric']} "
         + ", ".join(
-            f"{b['estimated'][estimation['metric']]['value']:.4f}" for b in summary["batches"]
+            f"{b['estimated'][estimation['metric']]['value']:.4f}" for b in batches_done[-5:]
         )
-        + f" (evaluated {estimation['evaluated']:.4f})"
+        + f" (the last {min(len(batches_done), 5)} batch(es); evaluated "
+        + f"{estimation['evaluated']:.4f})"
     )
     drifted = ", ".join(summary["drifted_features"]) or "none"
     return f"{summary['verdict']}: drifted features {drifted}{estimated}"
