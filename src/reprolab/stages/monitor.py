@@ -1,4 +1,6 @@
-"""monitor: compare the production batches (data/production/) with the training data."""
+"""monitor: compare the production batches (data/production/) with the training data
+(drift), estimate each batch's performance without its labels (checked on the test
+split), and give the verdict."""
 
 from reprolab.core.shell import run_stage
 
