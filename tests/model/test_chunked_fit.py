@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reprolab.data.parquet_stream import ParquetColumns
-from reprolab.model.chunked_fit import ChunkedMatrix, _RowWindow, fits_from_chunks
+from reprolab.model.chunked_fit import (
+    ChunkedMatrix,
+    CodedLabels,
+    _RowWindow,
+    fits_from_chunks,
+)
 from reprolab.model.estimators import build_estimator, fit_estimator, use_categorical_codes
 from reprolab.model.persistence import model_bytes
 
@@ -46,14 +51,15 @@ def features(tmp_path_factory):
     return path
 
 
-def _fitted(option, table, matrix):
+def _fitted(option, table, matrix, labels=None):
     target, task, extra = MODELS[option]
     estimator = build_estimator(
         {"_target_": target, "n_estimators": 20, "random_state": 3, **extra}, task
     )
     mask = [name.startswith("cat__") for name in NUMERIC + CODES]
     fit_params = use_categorical_codes(estimator, mask)
-    labels = table["label" if task == "classification" else "value"].to_numpy()
+    if labels is None:
+        labels = table["label" if task == "classification" else "value"].to_numpy()
     return fit_estimator(estimator, matrix, labels, 1, fit_params)
 
 
@@ -69,6 +75,21 @@ def test_a_fit_from_chunks_is_the_in_memory_fit_to_the_byte(features, option):
     method = "predict_proba" if hasattr(in_memory, "predict_proba") else "predict"
     assert np.array_equal(getattr(from_chunks, method)(rows), getattr(in_memory, method)(rows))
     assert model_bytes(from_chunks) == model_bytes(in_memory)
+
+
+@pytest.mark.parametrize("option", ["lightgbm", "xgboost"])
+def test_labels_held_as_category_codes_give_the_same_model(features, option):
+    """train holds a category column's labels as codes: categories in any order, one
+    that no row has, give the model that the labels themselves give."""
+    table = ParquetColumns(features)
+    chunked = ChunkedMatrix(table, NUMERIC + CODES, chunk_rows=700, dtype=np.dtype("float32"))
+    order = pd.CategoricalDtype(["mid", "zzz-unused", "low", "high"])
+    coded = CodedLabels.of(table["label"].astype(order))
+    assert coded is not None and coded.codes.dtype == np.int8
+    assert np.array_equal(coded[np.arange(ROWS)], table["label"].to_numpy())
+    from_codes = _fitted(option, table, chunked, coded)
+    assert model_bytes(from_codes) == model_bytes(_fitted(option, table, chunked))
+    assert CodedLabels.of(table["label"].astype(order).where(table["num__x3"] > 0)) is None
 
 
 def test_a_model_without_a_chunked_fit_is_fitted_in_memory():

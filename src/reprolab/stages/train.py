@@ -4,6 +4,8 @@ from reprolab.core.shell import release_freed_memory, run_stage
 
 
 def train() -> str:
+    import numpy as np
+
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.errors import ReprolabError
     from reprolab.core.files import log, read_yaml
@@ -11,7 +13,7 @@ def train() -> str:
     from reprolab.data.parquet_stream import BATCH_ROWS, ParquetColumns
     from reprolab.engine.settings import LocalEngine, RayEngine, engine_settings
     from reprolab.model.calibration import CalibrationSettings, fit_calibrated
-    from reprolab.model.chunked_fit import fits_from_chunks
+    from reprolab.model.chunked_fit import CodedLabels, fits_from_chunks
     from reprolab.model.estimators import (
         build_estimator,
         build_inference_pipeline,
@@ -42,7 +44,6 @@ def train() -> str:
     table = ParquetColumns(Paths.train_features)
     if target not in table.columns:
         raise ReprolabError(f"{Paths.train_features}: column {target!r} (the target) not found")
-    labels = values_array(table[target])
     fit_params = use_categorical_codes(estimator, native_categorical_mask(preprocessor))
     # Read a column at a time, in the precision that makes the fit's peak smallest; or
     # a chunk of rows at a time by the library itself, out of core.
@@ -54,17 +55,23 @@ def train() -> str:
             chunk_rows = engine.chunk_rows
     elif isinstance(engine, RayEngine):
         chunk_rows = BATCH_ROWS  # each rank's share is read from the file on its own
+    # Out of core, a class code per row rather than a reference: held through the fit.
+    out_of_core = chunk_rows is not None and isinstance(engine, LocalEngine)
+    coded = CodedLabels.of(table[target]) if out_of_core else None
+    labels = coded if coded is not None else values_array(table[target])
     matrix = training_matrix(table, preprocessor, target, fit_dtype(estimator), chunk_rows)
     name = type(unwrapped(estimator)).__name__
     log.info("fitting %s on %d rows x %d features", name, *matrix.shape)
     release_freed_memory()  # the fit's copies of the matrix are the stage's peak
     if isinstance(engine, RayEngine):
+        assert isinstance(labels, np.ndarray)  # codes only out of core
         estimator = fit_on_ray(estimator, matrix, labels, fit_params, engine)
     elif calibration.enabled:
 
         def fit(model, rows, rows_labels):
             fit_estimator(model, rows, rows_labels, get(params, "n_jobs"), fit_params)
 
+        assert isinstance(labels, np.ndarray)  # out of core is off when calibrating
         estimator = fit_calibrated(estimator, matrix, labels, calibration, get(params, "seed"), fit)
     else:
         fit_estimator(estimator, matrix, labels, get(params, "n_jobs"), fit_params)
