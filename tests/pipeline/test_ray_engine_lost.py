@@ -1,9 +1,12 @@
-"""`engine=ray` when a node is lost mid-fit and the cluster can no longer start every
-worker again: one line, in bounded time, and no model (Ray's controller alone would
-try to start the workers again without end)."""
+"""`engine=ray` when a worker or a node is lost mid-fit. A worker's process killed: Ray
+Train starts the fit again from the start (engine.max_retries), and the model is the
+undisturbed fit's, to the byte. A node lost, so that the cluster can no longer start
+every worker again: one line, in bounded time, and no model (Ray's controller alone
+would try to start the workers again without end)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -50,6 +53,68 @@ def _fitting_workers() -> list[psutil.Process]:
     ]
 
 
+def _rows(rows: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(rows, 10))
+    labels = np.where(features[:, 0] + rng.normal(size=len(features)) > 0, "a", "b")
+    return features, labels.astype(object)
+
+
+class _RoundsSaid(logging.Handler):
+    """Set once the driver says a round of the fit is done."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.said = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("round "):
+            self.said.set()
+
+
+def test_a_worker_killed_mid_fit_is_fitted_again_to_the_same_bytes(nodes, caplog, monkeypatch):
+    from lightgbm import LGBMClassifier
+    from sklearn.base import clone
+
+    from reprolab.engine import ray_fit
+    from reprolab.engine.settings import RayEngine
+    from reprolab.model.persistence import model_bytes
+
+    features, labels = _rows(50_000)
+    model = LGBMClassifier(n_estimators=300, verbose=-1, deterministic=True, random_state=1)
+    settings = RayEngine(2, 1, max_retries=1)
+    undisturbed = model_bytes(ray_fit.fit_on_ray(clone(model), features, labels, {}, settings))
+    # The driver asks rank 0 how far it is every half second: the kill lands mid-rounds.
+    monkeypatch.setattr(ray_fit, "_PROGRESS_SECONDS", 0.5)
+    caplog.set_level(logging.INFO, logger="reprolab")
+    rounds = _RoundsSaid()
+    logging.getLogger("reprolab").addHandler(rounds)
+    outcome: dict[str, object] = {}
+
+    def fit() -> None:
+        try:
+            outcome["model"] = ray_fit.fit_on_ray(clone(model), features, labels, {}, settings)
+        except ReprolabError as error:
+            outcome["error"] = str(error)
+
+    thread = threading.Thread(target=fit, daemon=True)
+    try:
+        thread.start()
+        assert rounds.said.wait(timeout=120), "the fit never reached its rounds"
+        first = _fitting_workers()
+        assert len(first) == 2
+        first[1].kill()
+        seen = {p.pid for p in first}
+        while thread.is_alive():
+            seen |= {p.pid for p in _fitting_workers()}
+            thread.join(timeout=0.2)
+    finally:
+        logging.getLogger("reprolab").removeHandler(rounds)
+    assert "error" not in outcome, outcome
+    assert len(seen) > 2, "no worker was started again after the kill"
+    assert model_bytes(outcome["model"]) == undisturbed
+
+
 def test_a_node_lost_mid_fit_ends_in_one_line_without_a_model(nodes):
     from lightgbm import LGBMClassifier
 
@@ -57,16 +122,14 @@ def test_a_node_lost_mid_fit_ends_in_one_line_without_a_model(nodes):
     from reprolab.engine.settings import RayEngine
 
     cluster, workers = nodes
-    rng = np.random.default_rng(0)
-    features = rng.normal(size=(100_000, 10))
-    labels = np.where(features[:, 0] + rng.normal(size=len(features)) > 0, "a", "b")
+    features, labels = _rows(100_000)
     model = LGBMClassifier(n_estimators=5000, verbose=-1, deterministic=True, random_state=1)
     outcome: dict[str, object] = {}
 
     def fit() -> None:
         try:
             outcome["model"] = fit_on_ray(
-                model, features, labels.astype(object), {}, RayEngine(2, 1, max_retries=1)
+                model, features, labels, {}, RayEngine(2, 1, max_retries=1)
             )
         except ReprolabError as error:
             outcome["error"] = str(error)
