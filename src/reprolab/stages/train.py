@@ -5,6 +5,7 @@ from reprolab.core.shell import release_freed_memory, run_stage
 
 def train() -> str:
     import numpy as np
+    from sklearn.base import is_classifier
 
     from reprolab.core.config import Paths, get, load_params
     from reprolab.core.errors import ReprolabError
@@ -57,7 +58,7 @@ def train() -> str:
         chunk_rows = BATCH_ROWS  # each rank's share is read from the file on its own
     # Out of core, a class code per row rather than a reference: held through the fit.
     out_of_core = chunk_rows is not None and isinstance(engine, LocalEngine)
-    coded = CodedLabels.of(table[target]) if out_of_core else None
+    coded = CodedLabels.of(table[target]) if out_of_core and is_classifier(estimator) else None
     labels = coded if coded is not None else values_array(table[target])
     matrix = training_matrix(table, preprocessor, target, fit_dtype(estimator), chunk_rows)
     name = type(unwrapped(estimator)).__name__
