@@ -7,7 +7,7 @@ CONSTRAINTS := requirements/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify deps push pull serve predict bench bench-sweep bench-serving bench-scale bench-search bench-boosting bench-distributed bench-monitor register assign registry clean
+.PHONY: help install install-dev params repro search reset test test-fast lint dag metrics exps sweep promote report gate verify deps push pull serve predict bench bench-sweep bench-serving bench-scale bench-search bench-boosting bench-distributed bench-monitor bench-suite register assign registry clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -150,6 +150,9 @@ bench-distributed: install ## Benchmark one LightGBM fit in memory, out of core,
 
 bench-monitor: install ## Benchmark performance estimated without labels against realized, per kind of shift (ROWS=...)
 	$(BIN)/python bench/monitor.py $(if $(ROWS),--rows $(ROWS))
+
+bench-suite: install-dev ## Where the test suite's CPU time goes: by kind of process and by test module (ARGS="-m ray")
+	$(BIN)/python bench/suite_cpu.py -- $(or $(ARGS),-m "not ray")
 
 bench-scale: install ## Benchmark every stage on synthetic data at 100k, 1M, 10M rows (ROWS=...)
 	$(BIN)/python bench/scale.py $(if $(ROWS),--rows $(ROWS))
