@@ -57,8 +57,8 @@ def kind_of(command: str) -> str:
     if not words:
         return "python -c"
     program = Path(words[0]).name
-    if program == "dvc":
-        return " ".join(["dvc", *words[1:3]]) if words[1:2] == ["exp"] else f"dvc {words[1]}"
+    if program == "dvc":  # `dvc exp run`, `dvc repro`, `dvc` alone
+        return " ".join(["dvc", *words[1 : 3 if words[1:2] == ["exp"] else 2]])
     if "/stages/" in words[0] or "/serve/" in words[0] or "/workflow/" in words[0]:
         return f"{Path(words[0]).parent.name}/{program}"
     if program == "__main__.py" and "pytest" in words[0]:
